@@ -1,0 +1,1 @@
+"""One module per `studio` sub-command (see `studio.cli`)."""
