@@ -1,0 +1,362 @@
+"""Training loops for the frame autoencoder and the latent denoiser.
+
+Both loops are accelerate's: on one CPU they need no set-up at all; `accelerate launch` runs the
+same code on several GPUs. The models do not know they are being trained. Checkpoints are
+safetensors (models) plus a `torch.save`d optimizer state read back with `weights_only=True`;
+a run resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from diffusers import DDPMScheduler
+from diffusers.training_utils import EMAModel
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from generators.autoencoder import SilhouetteAutoencoder
+from generators.data import FrameDataset, LatentClipDataset
+from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
+
+logger = logging.getLogger(__name__)
+
+
+def _cosine_lr(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+class _Log:
+    """Appends one JSON object per line to `log.jsonl` in the run folder."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "log.jsonl"
+
+    def write(self, **record) -> None:
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _save_optimizer(path: Path, optimizer, step: int) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"optimizer": optimizer.state_dict(), "step": step}, tmp)
+    tmp.replace(path)
+
+
+def _load_optimizer(path: Path, optimizer) -> int:
+    state = torch.load(path, weights_only=True)
+    optimizer.load_state_dict(state["optimizer"])
+    return int(state["step"])
+
+
+# ---- autoencoder -------------------------------------------------------------------------
+
+
+@dataclass
+class AutoencoderTrainingConfig:
+    latent_dim: int = 128
+    channels: tuple = (16, 32, 64, 96)
+    steps: int = 3000
+    batch_size: int = 256
+    learning_rate: float = 2e-3
+    warmup: int = 100
+    latent_noise: float = 0.1  # decoder sees noisy latents: robust to the denoiser's small errors
+    latent_l2: float = 1e-4
+    checkpoint_every: int = 500
+    seed: int = 0
+
+
+def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE plus soft Dice: BCE alone under-weights thin limbs, which are few pixels."""
+    bce = F.binary_cross_entropy_with_logits(logits, target)
+    prob = torch.sigmoid(logits)
+    inter = (prob * target).sum(dim=(1, 2, 3))
+    dice = 1 - (2 * inter + 1) / (prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3)) + 1)
+    return bce + dice.mean()
+
+
+@torch.no_grad()
+def reconstruction_iou(model: SilhouetteAutoencoder, frames: np.ndarray, batch_size: int = 512) -> dict:
+    """Foreground IoU of reconstructions, per frame, thresholded at 0.5.
+
+    Args:
+        frames: `uint8 [N, 64, 44]` held-out frames.
+    Returns:
+        {"mean_iou", "median_iou", "p05_iou", "frames"}.
+    """
+    model.eval()
+    ious = []
+    for start in range(0, len(frames), batch_size):
+        x = torch.from_numpy(frames[start : start + batch_size]).float().div(255.0)[:, None]
+        rec = model.decode(model.encode(x)) > 0.5
+        target = x > 0.5
+        inter = (rec & target).sum(dim=(1, 2, 3)).float()
+        union = (rec | target).sum(dim=(1, 2, 3)).float().clamp(min=1)
+        ious.append((inter / union).numpy())
+    ious = np.concatenate(ious)
+    return {
+        "mean_iou": float(ious.mean()),
+        "median_iou": float(np.median(ious)),
+        "p05_iou": float(np.percentile(ious, 5)),
+        "frames": len(ious),
+    }
+
+
+@torch.no_grad()
+def fit_latent_scale(model: SilhouetteAutoencoder, frames: np.ndarray, samples: int = 4096) -> float:
+    """1 / std of raw latents over a sample of frames (so scaled latents have unit std)."""
+    idx = np.random.default_rng(0).choice(len(frames), size=min(samples, len(frames)), replace=False)
+    x = torch.from_numpy(frames[np.sort(idx)]).float().div(255.0)[:, None]
+    raw = model.encode(x) / model.config.scaling_factor
+    return float(1.0 / raw.std().clamp(min=1e-6))
+
+
+def train_autoencoder(
+    train_frames: np.ndarray,
+    val_frames: np.ndarray,
+    out_dir: str | Path,
+    config: AutoencoderTrainingConfig | None = None,
+    resume: bool = True,
+) -> tuple[SilhouetteAutoencoder, dict]:
+    """Train the frame autoencoder; writes `out_dir/autoencoder/` and returns (model, metrics).
+
+    Args:
+        train_frames, val_frames: `uint8 [N, 64, 44]` (val frames from held-out subjects).
+        out_dir: run folder (checkpoints, log.jsonl, final model).
+        resume: continue from `out_dir/checkpoint_autoencoder/` when present.
+    """
+    config = config or AutoencoderTrainingConfig()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    accelerator = Accelerator()
+    model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=tuple(config.channels))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
+    ckpt = out_dir / "checkpoint_autoencoder"
+    step = 0
+    if resume and (ckpt / "optimizer.pt").exists():
+        model = SilhouetteAutoencoder.from_pretrained(ckpt / "model")
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
+        step = _load_optimizer(ckpt / "optimizer.pt", optimizer)
+        logger.info("resumed autoencoder training at step %d", step)
+    loader = DataLoader(
+        FrameDataset(train_frames),
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(config.seed + step),
+    )
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: _cosine_lr(s + step, config.steps, config.warmup)
+    )
+    log = _Log(out_dir)
+    bar = tqdm(total=config.steps, initial=step, desc="autoencoder", disable=not accelerator.is_main_process)
+    started = time.time()
+    model.train()
+    while step < config.steps:
+        for x in loader:
+            z = accelerator.unwrap_model(model).encode(x)
+            noisy = z + config.latent_noise * torch.randn_like(z)
+            logits = accelerator.unwrap_model(model).decode_logits(noisy)
+            loss = reconstruction_loss(logits, x) + config.latent_l2 * z.pow(2).mean()
+            optimizer.zero_grad(set_to_none=True)
+            accelerator.backward(loss)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+                log.write(model="autoencoder", step=step, loss=loss.item(), seconds=time.time() - started)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                if accelerator.is_main_process:
+                    accelerator.unwrap_model(model).save_pretrained(ckpt / "model")
+                    _save_optimizer(ckpt / "optimizer.pt", optimizer, step)
+            if step >= config.steps:
+                break
+    bar.close()
+    model = accelerator.unwrap_model(model).eval()
+    model.register_to_config(scaling_factor=1.0)
+    model.register_to_config(scaling_factor=fit_latent_scale(model, train_frames))
+    metrics = reconstruction_iou(model, val_frames)
+    metrics["train_seconds"] = time.time() - started
+    metrics["config"] = asdict(config)
+    model.save_pretrained(out_dir / "autoencoder")
+    (out_dir / "autoencoder_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    log.write(model="autoencoder", step=step, **{k: v for k, v in metrics.items() if k != "config"})
+    return model, metrics
+
+
+@torch.no_grad()
+def encode_sequences(
+    model: SilhouetteAutoencoder, frames_list: list[np.ndarray], batch: int = 1024
+) -> list[np.ndarray]:
+    """Each `uint8 [T_i, 64, 44]` clip → `float32 [T_i, latent_dim]` latents."""
+    model.eval()
+    lengths = [len(f) for f in frames_list]
+    flat = np.concatenate(frames_list)
+    out = []
+    for start in range(0, len(flat), batch):
+        x = torch.from_numpy(flat[start : start + batch]).float().div(255.0)[:, None]
+        out.append(model.encode(x).numpy())
+    latents = np.concatenate(out)
+    return np.split(latents, np.cumsum(lengths)[:-1])
+
+
+# ---- denoiser ----------------------------------------------------------------------------
+
+
+@dataclass
+class DenoiserTrainingConfig:
+    width: int = 256
+    depth: int = 6
+    heads: int = 4
+    clip_frames: int = 30
+    steps: int = 6000
+    batch_size: int = 64
+    learning_rate: float = 3e-4
+    warmup: int = 200
+    condition_dropout: float = 0.15  # each condition dropped independently: CFG and "leave it out"
+    all_dropout: float = 0.1  # all conditions dropped together: the unconditional model
+    ema_decay: float = 0.999
+    num_train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"
+    prediction_type: str = "v_prediction"
+    checkpoint_every: int = 500
+    seed: int = 0
+
+
+def make_training_scheduler(config: DenoiserTrainingConfig) -> DDPMScheduler:
+    return DDPMScheduler(
+        num_train_timesteps=config.num_train_timesteps,
+        beta_schedule=config.beta_schedule,
+        prediction_type=config.prediction_type,
+        clip_sample=False,
+    )
+
+
+def _drop_conditions(present: torch.Tensor, config: DenoiserTrainingConfig, generator=None) -> torch.Tensor:
+    keep = torch.rand(present.shape, generator=generator) >= config.condition_dropout
+    keep_any = torch.rand(present.shape[0], 1, generator=generator) >= config.all_dropout
+    return present & keep & keep_any
+
+
+def train_denoiser(
+    dataset: LatentClipDataset,
+    out_dir: str | Path,
+    config: DenoiserTrainingConfig | None = None,
+    resume: bool = True,
+    latent_dim: int | None = None,
+) -> tuple[GaitLatentDenoiser, dict]:
+    """Train the latent denoiser with DDPM noising; writes `out_dir/denoiser/` (EMA weights).
+
+    Returns (EMA model, metrics).
+    """
+    config = config or DenoiserTrainingConfig()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    accelerator = Accelerator()
+    latent_dim = latent_dim or dataset.latents[0].shape[1]
+    model = GaitLatentDenoiser(
+        latent_dim=latent_dim,
+        identity_dim=dataset.identities.shape[1],
+        width=config.width,
+        depth=config.depth,
+        heads=config.heads,
+    )
+    ckpt = out_dir / "checkpoint_denoiser"
+    step = 0
+    if resume and (ckpt / "optimizer.pt").exists():
+        model = GaitLatentDenoiser.from_pretrained(ckpt / "model")
+    ema = EMAModel(model.parameters(), decay=config.ema_decay, model_cls=GaitLatentDenoiser, model_config=model.config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    if resume and (ckpt / "optimizer.pt").exists():
+        step = _load_optimizer(ckpt / "optimizer.pt", optimizer)
+        ema_model = GaitLatentDenoiser.from_pretrained(ckpt / "ema")
+        ema = EMAModel(
+            ema_model.parameters(), decay=config.ema_decay, model_cls=GaitLatentDenoiser, model_config=model.config
+        )
+        ema.optimization_step = step
+        logger.info("resumed denoiser training at step %d", step)
+    noise_scheduler = make_training_scheduler(config)
+    loader = DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(config.seed + step),
+    )
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: _cosine_lr(s + step, config.steps, config.warmup)
+    )
+    log = _Log(out_dir)
+    bar = tqdm(total=config.steps, initial=step, desc="denoiser", disable=not accelerator.is_main_process)
+    started = time.time()
+    model.train()
+    while step < config.steps:
+        for batch in loader:
+            clean = batch["latents"]  # [b, t, d]
+            noise = torch.randn_like(clean)
+            t = torch.randint(0, config.num_train_timesteps, (clean.shape[0],), device=clean.device)
+            noisy = noise_scheduler.add_noise(clean, noise, t)
+            target = noise if config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, t)
+            mask = _drop_conditions(batch["present"], config)
+            pred = model(
+                noisy,
+                t,
+                identity=batch["identity"],
+                view_deg=batch["view_deg"],
+                clothing=batch["clothing"],
+                carrying=batch["carrying"],
+                speed=batch["speed"],
+                condition_mask=mask,
+            )
+            loss = F.mse_loss(pred, target)
+            optimizer.zero_grad(set_to_none=True)
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            lr_scheduler.step()
+            ema.step(accelerator.unwrap_model(model).parameters())
+            step += 1
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+                log.write(model="denoiser", step=step, loss=loss.item(), seconds=time.time() - started)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                if accelerator.is_main_process:
+                    unwrapped = accelerator.unwrap_model(model)
+                    unwrapped.save_pretrained(ckpt / "model")
+                    ema_copy = GaitLatentDenoiser.from_config(unwrapped.config)
+                    ema.copy_to(ema_copy.parameters())
+                    ema_copy.save_pretrained(ckpt / "ema")
+                    _save_optimizer(ckpt / "optimizer.pt", optimizer, step)
+            if step >= config.steps:
+                break
+    bar.close()
+    final = GaitLatentDenoiser.from_config(accelerator.unwrap_model(model).config)
+    ema.copy_to(final.parameters())
+    final.eval().save_pretrained(out_dir / "denoiser")
+    metrics = {
+        "train_seconds": time.time() - started,
+        "steps": step,
+        "config": asdict(config),
+        "condition_names": list(CONDITION_NAMES),
+    }
+    (out_dir / "denoiser_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    return final, metrics
