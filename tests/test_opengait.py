@@ -109,3 +109,13 @@ def test_partition_round_trip_and_errors(tmp_path):
     path.write_text("{not json")
     with pytest.raises(GaitDataError, match="partition.json: not valid JSON"):
         read_partition(path)
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    path = write_pkl_sequence(tmp_path, _soft_sequence(2))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

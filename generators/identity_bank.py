@@ -1,0 +1,146 @@
+"""`IdentityBank`: known identities in the conditioner's embedding space, and new ones made from them.
+
+A novel identity mixes a few real ones (random convex weights, renormalised onto the sphere:
+a multi-way slerp) and is then pushed away from every real identity it resembles, so that it
+lies between people rather than on any of them. Whether it is truly nobody is for the JUDGE
+to say (`evaluation`), never for this bank, which lives in the conditioner's space.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from generators.pipeline import normalize_identity
+from studio.data import GaitDataError
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True).clip(min=1e-12)
+
+
+class IdentityBank:
+    """Unit-norm identity embeddings `[N, E]` of named subjects.
+
+    Args:
+        embeddings: `[N, E]` (normalised here).
+        subjects: N subject ids.
+    """
+
+    def __init__(self, embeddings: np.ndarray, subjects: list[str]):
+        embeddings = np.asarray(embeddings, np.float32)
+        if embeddings.ndim != 2 or len(embeddings) != len(subjects) or len(subjects) == 0:
+            raise ValueError(f"need [N, E] embeddings for N subjects, got {embeddings.shape} for {len(subjects)}")
+        self.embeddings = _unit(embeddings)
+        self.subjects = [str(s) for s in subjects]
+
+    @classmethod
+    def from_embeddings(cls, embeddings: np.ndarray, subjects: list[str]) -> IdentityBank:
+        """Per-clip embeddings (any shape `[M, ...]`) and their subjects → one mean identity per subject."""
+        flat = normalize_identity(embeddings).numpy()
+        subjects = np.asarray([str(s) for s in subjects])
+        names = sorted(set(subjects.tolist()))
+        means = np.stack([flat[subjects == n].mean(0) for n in names])
+        return cls(means, names)
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    def similarity(self, embedding: np.ndarray) -> np.ndarray:
+        """Cosine similarity of `[E]` or `[M, E]` to every bank identity → `[N]` or `[M, N]`."""
+        q = normalize_identity(embedding).numpy()
+        sims = q @ self.embeddings.T
+        return sims[0] if np.asarray(embedding).ndim == 1 else sims
+
+    def nearest(self, embedding: np.ndarray) -> tuple[str, float]:
+        """The bank subject most similar to one embedding, and the cosine similarity."""
+        sims = self.similarity(np.asarray(embedding).reshape(-1))
+        i = int(np.argmax(sims))
+        return self.subjects[i], float(sims[i])
+
+    def novel(
+        self,
+        count: int,
+        seed: int = 0,
+        parents: tuple[int, int] = (2, 4),
+        push: float = 0.5,
+        max_similarity: float | None = None,
+        exclude: np.ndarray | None = None,
+        max_tries: int = 200,
+    ) -> tuple[np.ndarray, list[dict]]:
+        """Make `count` new identities.
+
+        Args:
+            count: how many.
+            seed: randomness.
+            parents: how many real identities each one mixes (inclusive range).
+            push: step away from the mean of the real identities it is closest to.
+            max_similarity: reject candidates whose cosine to any bank identity (or to
+                `exclude`) exceeds this; None = keep every candidate.
+            exclude: more embeddings `[M, E]` to stay away from (e.g. a source to anonymize).
+            max_tries: candidates drawn per identity before giving up.
+
+        Returns:
+            (`float32 [count, E]` unit embeddings, per identity: parents, weights, nearest
+            similarity in this bank).
+
+        Raises:
+            RuntimeError: no candidate within `max_tries` met `max_similarity`.
+        """
+        if count < 0:
+            raise ValueError(f"count must be ≥ 0, got {count}")
+        rng = np.random.default_rng(seed)
+        avoid = self.embeddings if exclude is None else np.concatenate([self.embeddings, normalize_identity(exclude)])
+        lo, hi = max(1, parents[0]), min(len(self), parents[1])
+        out, info = [], []
+        for n in range(count):
+            for _ in range(max_tries):
+                k = int(rng.integers(lo, max(lo, hi) + 1))
+                idx = rng.choice(len(self), size=min(k, len(self)), replace=False)
+                weights = rng.dirichlet(np.ones(len(idx)))
+                candidate = _unit(weights @ self.embeddings[idx])
+                sims = avoid @ candidate
+                near = np.argsort(sims)[-3:]  # push away from the few it most resembles
+                candidate = _unit(candidate - push * avoid[near].mean(0))
+                nearest = float((avoid @ candidate).max())
+                if max_similarity is None or nearest <= max_similarity:
+                    break
+            else:
+                raise RuntimeError(
+                    f"no novel identity {n} within {max_tries} tries kept similarity ≤ {max_similarity}; "
+                    "lower `push` demands or raise max_similarity"
+                )
+            out.append(candidate)
+            info.append(
+                {
+                    "parents": [self.subjects[i] for i in idx],
+                    "weights": [round(float(w), 4) for w in weights],
+                    "nearest_similarity": round(nearest, 4),
+                }
+            )
+        return np.stack(out).astype(np.float32) if out else np.zeros((0, self.embeddings.shape[1])), info
+
+    def farthest(self, embedding: np.ndarray, candidates: np.ndarray) -> int:
+        """Index of the candidate least similar to `embedding` (for anonymization targets)."""
+        return int(np.argmin(normalize_identity(candidates).numpy() @ normalize_identity(embedding).numpy()[0]))
+
+    # ---- files ----------------------------------------------------------------------------
+    def save(self, folder: str | os.PathLike) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file({"embeddings": self.embeddings}, str(folder / "identity_bank.safetensors"))
+        (folder / "identity_bank.json").write_text(json.dumps({"subjects": self.subjects}, indent=0) + "\n")
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> IdentityBank:
+        folder = Path(folder)
+        try:
+            embeddings = load_file(str(folder / "identity_bank.safetensors"))["embeddings"]
+            subjects = json.loads((folder / "identity_bank.json").read_text())["subjects"]
+        except (OSError, KeyError, ValueError) as err:
+            raise GaitDataError(folder, f"not an identity bank: {err}") from None
+        return cls(embeddings, subjects)

@@ -1,0 +1,185 @@
+"""Train the silhouette generator end to end: autoencoder → latents → denoiser → pipeline folder.
+
+The identity condition is the CONDITIONER recognizer's embedding of a reference clip of the
+same person (never the judge's). Extra datasets (e.g. more procedural walkers rendered with
+another seed) add identities for the generator only; their subjects are namespaced by dataset
+so that "001" of one root is not "001" of another.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from diffusers import DPMSolverMultistepScheduler
+from tqdm.auto import tqdm
+
+from generators.data import ClipConditions, LatentClipDataset
+from generators.pipeline import GaitGenerationPipeline, normalize_identity
+from generators.training import (
+    AutoencoderTrainingConfig,
+    DenoiserTrainingConfig,
+    encode_sequences,
+    train_autoencoder,
+    train_denoiser,
+)
+from studio.data import iter_opengait, read_partition
+from studio.data.atomic import atomic_write_text
+from studio.data.sequence import crop_to_model_input
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GeneratorRecipe:
+    """One generator experiment (`configs/generators/*.json`)."""
+
+    conditioner: str = "gaitbase-walkers"
+    autoencoder: AutoencoderTrainingConfig = field(default_factory=AutoencoderTrainingConfig)
+    denoiser: DenoiserTrainingConfig = field(default_factory=DenoiserTrainingConfig)
+    autoencoder_frames: int = 200_000  # frames sampled for the autoencoder
+    validation_frames: int = 20_000  # frames of held-out subjects for its IoU
+    references_per_subject: int = 24  # clips per subject embedded as identity references
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> GeneratorRecipe:
+        data = json.loads(Path(path).read_text())
+        data.pop("_comment", None)
+        ae = AutoencoderTrainingConfig(**data.pop("autoencoder", {}))
+        dn = DenoiserTrainingConfig(**data.pop("denoiser", {}))
+        return cls(autoencoder=ae, denoiser=dn, **data)
+
+
+@dataclass
+class _Clips:
+    frames: list = field(default_factory=list)  # uint8 [T, 64, 44] each
+    subjects: list = field(default_factory=list)
+    conditions: list = field(default_factory=list)
+
+
+def _load_clips(root: Path, subjects: list[str] | None, tag: str) -> _Clips:
+    clips = _Clips()
+    for seq in tqdm(iter_opengait(root, subjects=subjects), desc=f"reading {root.name}", unit="seq"):
+        clips.frames.append(crop_to_model_input(seq.frames))
+        clips.subjects.append(f"{tag}/{seq.subject}")
+        clips.conditions.append(ClipConditions.from_sequence(seq))
+    return clips
+
+
+def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: int) -> np.ndarray:
+    """Per clip, the normalised identity embedding of ANOTHER clip of its subject."""
+    rng = np.random.default_rng(seed)
+    by_subject = defaultdict(list)
+    for i, s in enumerate(clips.subjects):
+        by_subject[s].append(i)
+    chosen = sorted(int(i) for idx in by_subject.values() for i in rng.permutation(idx)[:per_subject])
+    embeddings = conditioner.embed([clips.frames[i] for i in chosen], bf16=True, progress=True)
+    pool = defaultdict(list)
+    for i, e in zip(chosen, normalize_identity(embeddings).numpy()):
+        pool[clips.subjects[i]].append((i, e))
+    identities = np.zeros((len(clips.frames), pool[clips.subjects[0]][0][1].shape[0]), np.float32)
+    for i, s in enumerate(clips.subjects):
+        others = [e for j, e in pool[s] if j != i] or [e for _, e in pool[s]]
+        identities[i] = others[rng.integers(len(others))]
+    return identities
+
+
+def _sample_frames(frames_list: list[np.ndarray], count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` frames drawn uniformly from all clips, without joining them all first."""
+    lengths = np.array([len(f) for f in frames_list])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    picks = np.sort(rng.choice(offsets[-1], size=min(count, int(offsets[-1])), replace=False))
+    clip_of = np.searchsorted(offsets, picks, side="right") - 1
+    return np.stack([frames_list[c][p - offsets[c]] for c, p in zip(clip_of, picks)])
+
+
+def train_generator(
+    data: str | Path,
+    out_dir: str | Path,
+    recipe: GeneratorRecipe | None = None,
+    partition: str | Path | None = None,
+    extra_data: list[str | Path] = (),
+    resume: bool = True,
+) -> dict:
+    """Train a generator and write a pipeline folder to `out_dir/pipeline/`.
+
+    Args:
+        data: the benchmark dataset (OpenGait layout); its TRAIN_SET trains, its TEST_SET
+            subjects give the autoencoder's held-out frames.
+        out_dir: run folder (checkpoints, logs, `pipeline/`, `summary.json`).
+        recipe: the experiment's settings (default `GeneratorRecipe()`).
+        partition: partition JSON (default `<data>/partition.json`).
+        extra_data: more OpenGait-layout datasets whose every subject trains the generator.
+        resume: continue interrupted stages from their checkpoints (finished stages are reused).
+
+    Returns:
+        The summary written to `out_dir/summary.json`.
+    """
+    import recognizers  # the roof may import every floor
+
+    recipe = recipe or GeneratorRecipe()
+    data, out_dir = Path(data), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    part = read_partition(partition or data / "partition.json")
+    started = time.time()
+    clips = _load_clips(data, part.train, "data")
+    for k, extra in enumerate(extra_data):
+        more = _load_clips(Path(extra), None, f"extra{k}")
+        clips.frames += more.frames
+        clips.subjects += more.subjects
+        clips.conditions += more.conditions
+    logger.info("%d training clips of %d subjects", len(clips.frames), len(set(clips.subjects)))
+
+    # 1. the frame autoencoder (reused when a previous run finished it)
+    rng = np.random.default_rng(recipe.autoencoder.seed)
+    if resume and (out_dir / "autoencoder" / "config.json").exists():
+        from generators.autoencoder import SilhouetteAutoencoder
+
+        autoencoder = SilhouetteAutoencoder.from_pretrained(out_dir / "autoencoder")
+        ae_metrics = json.loads((out_dir / "autoencoder_metrics.json").read_text())
+    else:
+        held_out = _load_clips(data, part.test, "test")
+        autoencoder, ae_metrics = train_autoencoder(
+            _sample_frames(clips.frames, recipe.autoencoder_frames, rng),
+            _sample_frames(held_out.frames, recipe.validation_frames, rng),
+            out_dir,
+            recipe.autoencoder,
+            resume=resume,
+        )
+    logger.info("autoencoder: held-out foreground IoU %.4f", ae_metrics["mean_iou"])
+
+    # 2. latents of every clip, and identity references from the conditioner
+    latents = encode_sequences(autoencoder, clips.frames)
+    conditioner = recognizers.load_recognizer(recipe.conditioner)
+    identities = _reference_identities(conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed)
+    dataset = LatentClipDataset(latents, clips.subjects, clips.conditions, identities, recipe.denoiser.clip_frames)
+
+    # 3. the denoiser
+    denoiser, dn_metrics = train_denoiser(dataset, out_dir, recipe.denoiser, resume=resume)
+
+    # 4. the pipeline folder, with a sampler matching the training noise schedule
+    scheduler = DPMSolverMultistepScheduler(
+        num_train_timesteps=recipe.denoiser.num_train_timesteps,
+        beta_schedule=recipe.denoiser.beta_schedule,
+        prediction_type=recipe.denoiser.prediction_type,
+    )
+    pipeline = GaitGenerationPipeline(autoencoder, denoiser, scheduler)
+    pipeline.save_pretrained(out_dir / "pipeline")
+    summary = {
+        "data": str(data),
+        "extra_data": [str(e) for e in extra_data],
+        "training_clips": len(clips.frames),
+        "training_subjects": len(set(clips.subjects)),
+        "conditioner": recipe.conditioner,
+        "autoencoder": {k: v for k, v in ae_metrics.items() if k != "config"},
+        "denoiser": {k: v for k, v in dn_metrics.items() if k != "config"},
+        "recipe": asdict(recipe),
+        "total_seconds": time.time() - started,
+    }
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=1) + "\n")
+    return summary
