@@ -2,10 +2,11 @@
 
 Each frame's latent is one token; self-attention across frames carries the gait cycle. The
 conditions (diffusion timestep, identity embedding, view angle, clothing, carrying, speed) are
-summed into one vector that modulates every block through adaLN-Zero (as DiT does), so a
-condition costs nothing per token. Every condition can be switched off per sample: it is then
-replaced by a learned null embedding. Training drops conditions at random, which is what
-classifier-free guidance and "leave this condition out" at sampling time rely on.
+summed into one vector that modulates every block through adaLN-Zero (as DiT does, with
+PixArt-α's shared modulation MLP), so a condition costs nothing per token. Every condition can
+be switched off per sample: it is then replaced by a learned null embedding. Training drops
+conditions at random, which is what classifier-free guidance and "leave this condition out" at
+sampling time rely on.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ class SelfAttention(nn.Module):
 
 
 class AdaLNZeroBlock(nn.Module):
-    """Pre-norm transformer block whose norms are shifted, scaled and gated by the condition."""
+    """Pre-norm transformer block whose norms are shifted, scaled and gated by the condition.
+
+    The modulation comes from one MLP shared by all blocks (adaLN-single, as in PixArt-α) plus
+    this block's own learned offsets: a fraction of DiT's per-block modulation parameters.
+    """
 
     def __init__(self, width: int, heads: int, mlp_ratio: float):
         super().__init__()
@@ -51,12 +56,11 @@ class AdaLNZeroBlock(nn.Module):
         self.attn = SelfAttention(width, heads)
         self.norm2 = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
         self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, width))
-        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))
-        nn.init.zeros_(self.modulation[1].weight)  # zero gates: each block starts as the identity
-        nn.init.zeros_(self.modulation[1].bias)
+        self.modulation_offset = nn.Parameter(torch.zeros(6, width))  # zero gates: starts as the identity
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        shift1, scale1, gate1, shift2, scale2, gate2 = self.modulation(c)[:, None].chunk(6, dim=-1)  # [b, 1, w] each
+    def forward(self, x: torch.Tensor, modulation: torch.Tensor) -> torch.Tensor:
+        """x `[b, t, w]`; modulation `[b, 6, w]` from the shared MLP."""
+        shift1, scale1, gate1, shift2, scale2, gate2 = (modulation + self.modulation_offset)[:, :, None].unbind(1)
         x = x + gate1 * self.attn(_modulate(self.norm1(x), shift1, scale1))
         return x + gate2 * self.mlp(_modulate(self.norm2(x), shift2, scale2))
 
@@ -79,7 +83,7 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         identity_dim: int = 256,
         num_clothing: int = 2,
         num_carrying: int = 2,
-        width: int = 256,
+        width: int = 192,
         depth: int = 6,
         heads: int = 4,
         mlp_ratio: float = 4.0,
@@ -96,6 +100,9 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         self.carrying_embed = nn.Embedding(num_carrying, width)
         # One learned "absent" embedding per condition, used where condition_mask is False.
         self.null_embed = nn.Parameter(torch.zeros(len(CONDITION_NAMES), width))
+        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))
+        nn.init.zeros_(self.modulation[1].weight)
+        nn.init.zeros_(self.modulation[1].bias)
         self.blocks = nn.ModuleList(AdaLNZeroBlock(width, heads, mlp_ratio) for _ in range(depth))
         self.norm_out = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
         self.modulation_out = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
@@ -165,7 +172,8 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         c = c + self.embed_conditions(b, identity, view_deg, clothing, carrying, speed, condition_mask)
         positions = get_timestep_embedding(torch.arange(t, device=sample.device), self.config.width, True, 0)
         x = self.proj_in(sample) + positions.to(sample.dtype)[None]  # [b, t, w]
+        modulation = self.modulation(c).view(b, 6, -1)  # [b, 6, w], shared by every block
         for block in self.blocks:
-            x = block(x, c)
+            x = block(x, modulation)
         shift, scale = self.modulation_out(c)[:, None].chunk(2, dim=-1)
         return self.proj_out(_modulate(self.norm_out(x), shift, scale))  # [b, t, latent_dim]

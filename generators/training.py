@@ -221,7 +221,7 @@ def encode_sequences(
 
 @dataclass
 class DenoiserTrainingConfig:
-    width: int = 256
+    width: int = 192
     depth: int = 6
     heads: int = 4
     clip_frames: int = 30
