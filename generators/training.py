@@ -67,9 +67,10 @@ def _load_optimizer(path: Path, optimizer) -> int:
 @dataclass
 class AutoencoderTrainingConfig:
     latent_dim: int = 128
-    channels: tuple = (16, 32, 64, 96)
+    channels: int = 96
     steps: int = 3000
-    batch_size: int = 256
+    batch_size: int = 128
+    bf16: bool = True  # bfloat16 autocast: ~1.4x faster steps on this CPU
     learning_rate: float = 2e-3
     warmup: int = 100
     latent_noise: float = 0.1  # decoder sees noisy latents: robust to the denoiser's small errors
@@ -141,8 +142,8 @@ def train_autoencoder(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    accelerator = Accelerator()
-    model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=tuple(config.channels))
+    accelerator = Accelerator(mixed_precision="bf16" if config.bf16 else "no")
+    model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=config.channels)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
     ckpt = out_dir / "checkpoint_autoencoder"
     step = 0
@@ -168,10 +169,11 @@ def train_autoencoder(
     model.train()
     while step < config.steps:
         for x in loader:
-            z = accelerator.unwrap_model(model).encode(x)
-            noisy = z + config.latent_noise * torch.randn_like(z)
-            logits = accelerator.unwrap_model(model).decode_logits(noisy)
-            loss = reconstruction_loss(logits, x) + config.latent_l2 * z.pow(2).mean()
+            with accelerator.autocast():
+                z = accelerator.unwrap_model(model).encode(x)
+                noisy = z + config.latent_noise * torch.randn_like(z)
+                logits = accelerator.unwrap_model(model).decode_logits(noisy)
+            loss = reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
             optimizer.zero_grad(set_to_none=True)
             accelerator.backward(loss)
             optimizer.step()

@@ -15,6 +15,9 @@ def add_arguments(parser):
     parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     parser.add_argument("--ae-steps", type=int, help="override the autoencoder's training steps")
     parser.add_argument("--steps", type=int, help="override the denoiser's training steps")
+    parser.add_argument(
+        "--stop-after", choices=["autoencoder"], help="stop after this stage (the autoencoder needs no conditioner)"
+    )
 
 
 def run(args) -> int:
@@ -28,8 +31,9 @@ def run(args) -> int:
     if args.steps:
         recipe.denoiser.steps = args.steps
     summary = train_generator(
-        args.data, args.out, recipe, args.partition, args.extra_data, resume=not args.no_resume
+        args.data, args.out, recipe, args.partition, args.extra_data, not args.no_resume, args.stop_after
     )
     print(json.dumps({k: v for k, v in summary.items() if k != "recipe"}, indent=1))
-    print(f"pipeline written to {args.out}/pipeline")
+    if not args.stop_after:
+        print(f"pipeline written to {args.out}/pipeline")
     return 0

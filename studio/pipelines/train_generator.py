@@ -105,6 +105,7 @@ def train_generator(
     partition: str | Path | None = None,
     extra_data: list[str | Path] = (),
     resume: bool = True,
+    stop_after: str | None = None,
 ) -> dict:
     """Train a generator and write a pipeline folder to `out_dir/pipeline/`.
 
@@ -116,6 +117,8 @@ def train_generator(
         partition: partition JSON (default `<data>/partition.json`).
         extra_data: more OpenGait-layout datasets whose every subject trains the generator.
         resume: continue interrupted stages from their checkpoints (finished stages are reused).
+        stop_after: "autoencoder" stops once the autoencoder is trained (it needs no conditioner,
+            so it can train while the conditioner does).
 
     Returns:
         The summary written to `out_dir/summary.json`.
@@ -152,6 +155,10 @@ def train_generator(
             resume=resume,
         )
     logger.info("autoencoder: held-out foreground IoU %.4f", ae_metrics["mean_iou"])
+    if stop_after == "autoencoder":
+        return {"autoencoder": {k: v for k, v in ae_metrics.items() if k != "config"}}
+    if stop_after is not None:
+        raise ValueError(f"stop_after must be None or 'autoencoder', got {stop_after!r}")
 
     # 2. latents of every clip, and identity references from the conditioner
     latents = encode_sequences(autoencoder, clips.frames)

@@ -1,0 +1,280 @@
+"""Batch job: a static-camera video → an OpenGait-layout dataset of its walkers, with previews.
+
+What lands in `out_root` for a video `clip.avi`:
+
+- `clip-tNN/<condition>/<view>/<view>.pkl`: one sequence per walker track, `uint8 [T, 64, 64]`
+  (`write_pkl_sequence`; nothing else goes in a sequence folder, OpenGait refuses other files);
+- `previews/clip/clip-tNN.gif` and `.png` (animation and frame strip per track),
+  `previews/clip/tracks.png` (the video frame with the most walkers in view, their boxes and
+  paths drawn) and `previews/clip/all_tracks.png` (one strip row per track);
+- `extract_manifest.json`: per video, its signature, the settings, what was found per track
+  (subject, frames, first/last video frame, box statistics, gaps, files) and timings.
+
+Several videos may share one `out_root` (each has its own manifest entry and subjects). A
+rerun with the same video and settings whose files are all present is skipped; otherwise the
+video is extracted again and the sequences its previous run wrote but this one did not are
+removed. Every file is written atomically; nothing is written into the video's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from studio.data.atomic import atomic_write_text, ensure_outside
+from studio.data.errors import GaitDataError
+from studio.data.opengait import write_pkl_sequence
+from studio.data.preview import png_strip, write_gif, write_png, write_png_strip
+from studio.data.video import VideoExtraction, draw_tracks, extract_walkers, read_video_frame
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "extract_manifest.json"
+MANIFEST_KIND = "gait-studio video extraction"
+MANIFEST_VERSION = 1
+PREVIEW_DIR = "previews"
+
+
+@dataclass
+class ExtractionSummary:
+    """What `extract_video_to_dataset` did.
+
+    Attributes:
+        out_root: the dataset folder.
+        manifest_path: `extract_manifest.json` in it.
+        entry: this video's manifest entry (JSON-ready dict; `entry["tracks"]` per walker).
+        reused: True when an identical earlier run was found complete and nothing was redone.
+        removed: pkl files of an earlier run of this video that this run no longer produces.
+    """
+
+    out_root: Path
+    manifest_path: Path
+    entry: dict
+    reused: bool = False
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def sequence_paths(self) -> list[Path]:
+        return [self.out_root / t["pkl"] for t in self.entry["tracks"]]
+
+    def to_dict(self) -> dict:
+        return {
+            "out_root": str(self.out_root),
+            "manifest": str(self.manifest_path),
+            "reused": self.reused,
+            "removed": list(self.removed),
+            **self.entry,
+        }
+
+
+def _video_signature(video: Path) -> dict:
+    st = video.stat()
+    return {"source": str(video.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _read_manifest(path: Path) -> dict:
+    if not path.is_file():
+        return {"kind": MANIFEST_KIND, "version": MANIFEST_VERSION, "videos": {}}
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: unreadable manifest ({err}); choose another output folder") from None
+    if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
+        raise ValueError(f"{path}: not a video-extraction manifest; choose another output folder")
+    manifest.setdefault("videos", {})
+    return manifest
+
+
+def _box_stats(boxes: np.ndarray) -> dict:
+    heights = boxes[:, 3] - boxes[:, 1]
+    widths = boxes[:, 2] - boxes[:, 0]
+    return {
+        "height_px": {"min": int(heights.min()), "median": float(np.median(heights)), "max": int(heights.max())},
+        "width_px": {"min": int(widths.min()), "median": float(np.median(widths)), "max": int(widths.max())},
+        "hw_ratio_median": round(float(np.median(heights / np.maximum(widths, 1))), 3),
+    }
+
+
+def _write_previews(out_root: Path, video: Path, result: VideoExtraction, stem: str) -> tuple[dict, dict]:
+    """Per-track GIF + PNG strip, the contact sheet, the all-tracks strip; returns relative paths."""
+    folder = out_root / PREVIEW_DIR / stem
+    per_track = {}
+    for seq in result.sequences:
+        gif = write_gif(folder / f"{seq.subject}.gif", seq, fps=result.fps, scale=3)
+        png = write_png_strip(folder / f"{seq.subject}.png", seq, num_frames=10, scale=2)
+        per_track[seq.subject] = {
+            "preview_gif": gif.relative_to(out_root).as_posix(),
+            "preview_png": png.relative_to(out_root).as_posix(),
+        }
+    if result.snapshot is not None:
+        frame, index = result.snapshot, result.snapshot_index
+    else:  # every kept track was shorter than min_frames when last seen: use a middle frame
+        index = int(result.tracks[0].frame_indices[len(result.tracks[0].frame_indices) // 2])
+        frame = read_video_frame(video, index)
+    sheet = write_png(folder / "tracks.png", draw_tracks(frame, result.tracks, index))
+    labels = [seq.subject.rsplit("-", 1)[-1] for seq in result.sequences]
+    strip = write_png(folder / "all_tracks.png", png_strip(result.sequences, num_frames=12, scale=1.5, labels=labels))
+    shared = {
+        "contact_sheet": sheet.relative_to(out_root).as_posix(),
+        "contact_sheet_frame": index,
+        "all_tracks_strip": strip.relative_to(out_root).as_posix(),
+    }
+    return per_track, shared
+
+
+def _remove_stale(out_root: Path, previous: dict | None, keep: set[str]) -> list[str]:
+    """Delete the pkls (and then-empty folders) an earlier run of this video wrote and this one did not."""
+    removed = []
+    for t in (previous or {}).get("tracks", []):
+        rel = t.get("pkl")
+        if not rel or rel in keep:
+            continue
+        path = (out_root / rel).resolve()
+        if out_root.resolve() not in path.parents or path.suffix != ".pkl" or not path.is_file():
+            continue  # only ever our own pkls inside the dataset
+        path.unlink()
+        removed.append(rel)
+        for folder in list(path.parents)[:3]:  # <view>, <condition>, <subject>
+            if folder == out_root.resolve() or any(folder.iterdir()):
+                break
+            folder.rmdir()
+        for key in ("preview_gif", "preview_png"):
+            if t.get(key) and (out_root / t[key]).is_file():
+                (out_root / t[key]).unlink()
+    return removed
+
+
+def extract_video_to_dataset(
+    video: str | os.PathLike,
+    out_root: str | os.PathLike,
+    method: str = "mog2",
+    min_frames: int = 20,
+    track: str = "all",
+    max_frames: int | None = None,
+    condition: str = "nm-01",
+    view: str = "unk",
+    previews: bool = True,
+    allow_truncated: bool = False,
+    resume: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExtractionSummary:
+    """Extract every walker of `video` (see `studio.data.video.extract_walkers`) into `out_root`.
+
+    Args:
+        video: a static-camera video file.
+        out_root: dataset folder (created; may already hold other videos' or datasets' sequences).
+            It must lie outside the folder holding the video.
+        method, min_frames, track, max_frames, condition, view, allow_truncated: passed on to
+            `extract_walkers`.
+        previews: write the GIF / PNG previews and the contact sheet under `previews/`.
+        resume: skip the work when the manifest shows this video (same size and mtime) was
+            already extracted completely with the same settings.
+        progress: `progress(frames_read, frames_expected)` after each frame.
+
+    Returns:
+        `ExtractionSummary`.
+
+    Raises:
+        GaitDataError: the video cannot be decoded or holds no walking person.
+        ValueError: `out_root` overlaps the video's folder, or a bad argument.
+    """
+    video = Path(video)
+    out_root = Path(out_root)
+    if not video.is_file():
+        raise GaitDataError(video, "video file does not exist" if not video.exists() else "is not a file")
+    ensure_outside(out_root, video.parent)
+    stem = video.stem
+    settings = {
+        "method": method,
+        "min_frames": min_frames,
+        "track": track,
+        "max_frames": max_frames,
+        "condition": condition,
+        "view": view,
+        "previews": previews,
+        "allow_truncated": allow_truncated,
+    }
+    manifest_path = out_root / MANIFEST_NAME
+    manifest = _read_manifest(manifest_path)
+    signature = _video_signature(video)
+    previous = manifest["videos"].get(stem)
+    if previous and previous.get("source") != signature["source"]:
+        raise ValueError(
+            f"{out_root}: already holds sequences of another video named '{stem}' ({previous.get('source')}); "
+            "rename the video or choose another output folder"
+        )
+    if (
+        resume
+        and previous
+        and previous.get("complete")
+        and {k: previous.get(k) for k in signature} == signature
+        and previous.get("settings") == settings
+        and all((out_root / t["pkl"]).is_file() for t in previous.get("tracks", []))
+    ):
+        logger.info("%s: already extracted to %s with the same settings; nothing to do", video, out_root)
+        return ExtractionSummary(out_root, manifest_path, previous, reused=True)
+
+    result = extract_walkers(
+        video,
+        method=method,
+        min_frames=min_frames,
+        max_frames=max_frames,
+        track=track,
+        condition=condition,
+        view=view,
+        allow_truncated=allow_truncated,
+        progress=progress,
+    )
+    out_root.mkdir(parents=True, exist_ok=True)
+    tracks = []
+    for seq, tr in zip(result.sequences, result.tracks, strict=True):
+        pkl = write_pkl_sequence(out_root, seq)
+        tracks.append(
+            {
+                "subject": seq.subject,
+                "condition": seq.condition,
+                "view": seq.view,
+                "pkl": pkl.relative_to(out_root).as_posix(),
+                "frames": seq.num_frames,
+                "first_frame": int(tr.frame_indices[0]),
+                "last_frame": int(tr.frame_indices[-1]),
+                "gaps": seq.extra["gaps"],
+                "occluded_frames": tr.occluded_frames,
+                "partial_frames": tr.partial_frames,
+                "area_rel_change_median": seq.extra["area_rel_change_median"],
+                "foreground_fraction": round(float((seq.frames > 127).mean()), 4),
+                "boxes": _box_stats(tr.boxes),
+                "source": str(video),
+            }
+        )
+    shared = {}
+    if previews:
+        per_track, shared = _write_previews(out_root, video, result, stem)
+        for t in tracks:
+            t.update(per_track[t["subject"]])
+    removed = _remove_stale(out_root, previous, {t["pkl"] for t in tracks})
+    entry = {
+        **signature,
+        "complete": True,
+        "settings": settings,
+        "fps": result.fps,
+        "frame_size": list(result.frame_size),
+        "frames_read": result.num_frames_read,
+        "frames_per_s": round(result.frames_per_second, 1),
+        "timings_s": result.timings,
+        "stats": result.stats,
+        **shared,
+        "tracks": tracks,
+    }
+    # Re-read just before writing: another video may have been added to this root meanwhile.
+    manifest = _read_manifest(manifest_path)
+    manifest["videos"][stem] = entry
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
+    logger.info("%s: %d walker sequences written to %s", video, len(tracks), out_root)
+    return ExtractionSummary(out_root, manifest_path, entry, removed=removed)
