@@ -8,6 +8,7 @@ import pytest
 
 from studio.cli import main as studio_main
 from studio.data import load_opengait, read_partition
+from studio.data.silhouette_stats import silhouette_stats
 from studio.data.walkers import (
     CASIA_B_CONDITIONS,
     camera_for,
@@ -20,12 +21,7 @@ from studio.data.walkers import (
     walk_for,
 )
 from studio.data.walkers.covariates import sample_bag, sample_coat
-from studio.data.walkers.realism import (
-    CASIA_B_REFERENCE,
-    mocap_gait_figures,
-    procedural_gait_figures,
-    silhouette_stats,
-)
+from studio.data.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
 
 CLEAN = {"edge_noise": 0.0, "hole_rate": 0.0, "shadow": 0.0}  # noise-free camera, for geometric checks
 

@@ -1,8 +1,8 @@
 """How close the walkers come to real data: CASIA-B silhouette statistics and mocap gait figures.
 
-`silhouette_stats` measures pretreated clips the way the reference table in DESIGN.md was
-measured on CASIA-B (64x44 model input, values in [0, 1]); `CASIA_B_REFERENCE` holds that
-table. `procedural_gait_figures` measures the procedural walk cycle with the very functions
+`studio.data.silhouette_stats` measures pretreated clips the way the reference table in
+DESIGN.md was measured on CASIA-B (64x44 model input, values in [0, 1]); `CASIA_B_REFERENCE`
+holds that table. `procedural_gait_figures` measures the procedural walk cycle with the very functions
 that measure the CMU motion capture (`studio.data.bvh`), and `mocap_gait_figures` measures the
 real trials, so the two can be compared figure by figure.
 """
@@ -23,7 +23,6 @@ from studio.data.bvh import (
     leg_trajectories,
     read_bvh,
 )
-from studio.data.sequence import crop_to_model_input
 
 #: CASIA-B after pretreatment (DESIGN.md): view group → figure → (low, high).
 CASIA_B_REFERENCE = {
@@ -39,50 +38,6 @@ CASIA_B_REFERENCE = {
 #: CASIA-B: CL and BG add 1-3 points of foreground fraction over NM (side view: +0.02 / +0.03).
 CASIA_B_COVARIATE_GAIN = (0.01, 0.03)
 CASIA_B_SOFT_FRACTION = 0.03
-
-
-def silhouette_stats(frames: np.ndarray) -> dict[str, float]:
-    """Statistics of one pretreated clip (`uint8 [T, 64, 64]` or `[T, 64, 44]`).
-
-    Returns:
-        ``foreground``: mean pixel value on [0, 1] over the 64x44 crop;
-        ``width_px``: mean over frames of the span between the first and last column holding a
-        pixel above 0.5; ``flicker``: mean absolute difference between consecutive frames on
-        [0, 1]; ``soft``: fraction of pixels strictly between 5 % and 95 % grey;
-        ``half_cycle``: period (frames) of the width signal from its autocorrelation (NaN when
-        it has none, as in front views).
-    """
-    x = crop_to_model_input(frames).astype(np.float64) / 255.0  # [T, 64, 44]
-    cols = (x > 0.5).any(axis=1)  # [T, 44]
-    first = cols.argmax(axis=1)
-    last = cols.shape[1] - 1 - cols[:, ::-1].argmax(axis=1)
-    width = np.where(cols.any(axis=1), last - first + 1, 0).astype(np.float64)
-    return {
-        "foreground": float(x.mean()),
-        "width_px": float(width.mean()),
-        "flicker": float(np.abs(np.diff(x, axis=0)).mean()) if x.shape[0] > 1 else 0.0,
-        "soft": float(((x > 0.05) & (x < 0.95)).mean()),
-        "half_cycle": signal_period(width),
-    }
-
-
-def signal_period(signal: np.ndarray, min_lag: int = 6, max_lag: int = 25) -> float:
-    """Period in samples of a roughly periodic signal: the first autocorrelation peak in range.
-
-    NaN when the autocorrelation has no clear peak (correlation under 0.2).
-    """
-    s = np.asarray(signal, dtype=np.float64)
-    s = s - s.mean()
-    if s.size < 2 * min_lag or not np.any(s):
-        return float("nan")
-    max_lag = min(max_lag, s.size - 3)
-    ac = np.array([np.dot(s[:-lag], s[lag:]) / (s.size - lag) for lag in range(1, max_lag + 1)]) / s.var()
-    for lag in range(min_lag, max_lag - 1):
-        a, b, c = ac[lag - 2], ac[lag - 1], ac[lag]  # lags lag-1, lag, lag+1
-        if b >= a and b >= c and b > 0.2:
-            denom = a - 2 * b + c
-            return float(lag + (0.5 * (a - c) / denom if denom else 0.0))
-    return float("nan")
 
 
 # ---------------------------------------------------------------------------------------------
