@@ -1,1 +1,56 @@
-"""generators."""
+"""Silhouette generation: frame autoencoder + latent denoiser (+ diffusers schedulers) = pipelines.
+
+- `SilhouetteAutoencoder` — 64×44 frames ↔ 128 numbers;
+- `GaitLatentDenoiser` — a temporal transformer over a clip's frame latents;
+- `GaitGenerationPipeline` — conditions (identity, view, clothing, carrying, speed) in, clips out;
+- `IdentityBank` — known identities and novel ones made from them.
+
+`load_generator()` loads the bundled pipeline trained on the procedural walkers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from generators.autoencoder import SilhouetteAutoencoder
+from generators.denoiser import GaitLatentDenoiser
+from generators.identity_bank import IdentityBank
+from generators.pipeline import GaitGenerationPipeline
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+BUNDLED_GENERATOR = "walkers"
+
+
+def load_generator(name_or_path: str | os.PathLike = BUNDLED_GENERATOR, conditioner=None, scheduler=None):
+    """A generation pipeline from a folder, or the bundled one by name (default: `walkers`).
+
+    Args:
+        name_or_path: a pipeline folder, or the name of one under `generators/weights/`.
+        conditioner: recognizer that embeds identity clips (default: the bundled conditioner,
+            loaded on first use of a clip as identity).
+        scheduler: "dpm" or "ddim" to override the saved sampler.
+    """
+    path = Path(name_or_path)
+    if not (path / "pipeline_index.json").is_file():
+        bundled = WEIGHTS_DIR / str(name_or_path)
+        if not (bundled / "pipeline_index.json").is_file():
+            available = sorted(p.name for p in WEIGHTS_DIR.glob("*") if (p / "pipeline_index.json").is_file())
+            raise FileNotFoundError(f"{name_or_path}: not a generator folder, nor bundled; bundled: {available}")
+        path = bundled
+    if conditioner is None:
+        import recognizers
+
+        conditioner = recognizers.load_conditioner()
+    return GaitGenerationPipeline.from_pretrained(path, conditioner=conditioner, scheduler=scheduler)
+
+
+__all__ = [
+    "BUNDLED_GENERATOR",
+    "GaitGenerationPipeline",
+    "GaitLatentDenoiser",
+    "IdentityBank",
+    "SilhouetteAutoencoder",
+    "WEIGHTS_DIR",
+    "load_generator",
+]

@@ -237,6 +237,7 @@ class DenoiserTrainingConfig:
     num_train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
     prediction_type: str = "v_prediction"
+    bf16: bool = True  # bfloat16 autocast: the transformer's matmuls run ~2x faster on this CPU
     checkpoint_every: int = 500
     seed: int = 0
 
@@ -271,7 +272,7 @@ def train_denoiser(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    accelerator = Accelerator()
+    accelerator = Accelerator(mixed_precision="bf16" if config.bf16 else "no")
     latent_dim = latent_dim or dataset.latents[0].shape[1]
     model = GaitLatentDenoiser(
         latent_dim=latent_dim,
@@ -318,17 +319,18 @@ def train_denoiser(
             noisy = noise_scheduler.add_noise(clean, noise, t)
             target = noise if config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, t)
             mask = _drop_conditions(batch["present"], config)
-            pred = model(
-                noisy,
-                t,
-                identity=batch["identity"],
-                view_deg=batch["view_deg"],
-                clothing=batch["clothing"],
-                carrying=batch["carrying"],
-                speed=batch["speed"],
-                condition_mask=mask,
-            )
-            loss = F.mse_loss(pred, target)
+            with accelerator.autocast():
+                pred = model(
+                    noisy,
+                    t,
+                    identity=batch["identity"],
+                    view_deg=batch["view_deg"],
+                    clothing=batch["clothing"],
+                    carrying=batch["carrying"],
+                    speed=batch["speed"],
+                    condition_mask=mask,
+                )
+            loss = F.mse_loss(pred.float(), target)
             optimizer.zero_grad(set_to_none=True)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)

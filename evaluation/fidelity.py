@@ -1,0 +1,183 @@
+"""Fidelity of generated clips: naturalness, silhouette statistics, novelty and self-consistency.
+
+Functions of (judge embeddings, labels, frames): no model is called here. Embeddings are the
+judge's `float [N, c, p]`; they are flattened and L2-normalised where a vector is needed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+from studio.data.silhouette_stats import silhouette_stats
+
+STAT_NAMES = ("foreground", "height_px", "width_px", "flicker")
+
+
+def _flat_unit(embeddings: np.ndarray) -> np.ndarray:
+    x = np.asarray(embeddings, np.float64).reshape(len(embeddings), -1)
+    return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to feature sets `[N, D]` and `[M, D]`."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    covmean = covmean.real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+
+
+def frechet_report(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed: int = 0) -> dict:
+    """Fréchet distance of judge features, real vs generated, beside real vs real.
+
+    The real clips are split at random into two disjoint halves A and B; generated clips are
+    subsampled to the size of A; both distances are measured against B in the same PCA basis
+    (`dims` components fitted on all real features), so the two numbers are comparable.
+
+    Returns:
+        {"generated_vs_real", "real_vs_real", "ratio", "dims", "real_half", "generated"}.
+    """
+    rng = np.random.default_rng(seed)
+    real, generated = _flat_unit(real), _flat_unit(generated)
+    if len(real) < 4 or len(generated) < 2:
+        raise ValueError(f"need ≥ 4 real and ≥ 2 generated clips, got {len(real)} and {len(generated)}")
+    order = rng.permutation(len(real))
+    half_a, half_b = real[order[: len(real) // 2]], real[order[len(real) // 2 :]]
+    gen = generated[rng.permutation(len(generated))[: len(half_a)]]
+    centre = real.mean(0)
+    dims = min(dims, len(gen) - 1, len(half_a) - 1, real.shape[1])
+    _, _, vt = np.linalg.svd(real - centre, full_matrices=False)
+    basis = vt[:dims].T
+
+    def project(x):
+        return (x - centre) @ basis
+
+    real_vs_real = frechet_distance(project(half_a), project(half_b))
+    gen_vs_real = frechet_distance(project(gen), project(half_b))
+    return {
+        "generated_vs_real": round(gen_vs_real, 4),
+        "real_vs_real": round(real_vs_real, 4),
+        "ratio": round(gen_vs_real / max(real_vs_real, 1e-12), 3),
+        "dims": dims,
+        "real_half": len(half_a),
+        "generated": len(gen),
+    }
+
+
+def clip_statistics(frames: np.ndarray) -> dict:
+    """Foreground, body height and width (px, 64×44 crop) and flicker of one clip."""
+    stats = silhouette_stats(frames)
+    rows = (frames > 127).any(axis=2)  # [T, 64]
+    top = rows.argmax(axis=1)
+    bottom = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+    height = np.where(rows.any(axis=1), bottom - top + 1, 0)
+    return {
+        "foreground": stats["foreground"],
+        "height_px": float(height.mean()),
+        "width_px": stats["width_px"],
+        "flicker": stats["flicker"],
+    }
+
+
+def statistics_report(real_clips: list[np.ndarray], generated_clips: list[np.ndarray]) -> dict:
+    """Mean silhouette statistics of real and generated clips and the relative difference of each."""
+    real = {k: float(np.mean([clip_statistics(c)[k] for c in real_clips])) for k in STAT_NAMES}
+    gen = {k: float(np.mean([clip_statistics(c)[k] for c in generated_clips])) for k in STAT_NAMES}
+    return {
+        k: {
+            "real": round(real[k], 4),
+            "generated": round(gen[k], 4),
+            "relative_difference": round((gen[k] - real[k]) / max(abs(real[k]), 1e-12), 4),
+        }
+        for k in STAT_NAMES
+    }
+
+
+def subject_templates(embeddings: np.ndarray, subjects: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """One unit-norm template per subject: the mean of its clips' unit embeddings."""
+    flat = _flat_unit(embeddings)
+    subjects = np.asarray(subjects).astype(str)
+    names = sorted(set(subjects.tolist()))
+    templates = np.stack([flat[subjects == n].mean(0) for n in names])
+    return templates / np.linalg.norm(templates, axis=1, keepdims=True), names
+
+
+def template_threshold(embeddings: np.ndarray, subjects: np.ndarray, split: np.ndarray, far: float = 0.01) -> dict:
+    """Cosine-similarity threshold between subject templates at a false-accept rate.
+
+    Each real subject gets two templates from disjoint clip sets (`split` True / False):
+    same-subject pairs are genuine, different-subject pairs impostors. A template pair is
+    "the same person" when its similarity exceeds the threshold.
+
+    Returns:
+        {"threshold", "far", "tar", "genuine", "impostor"}.
+    """
+    subjects = np.asarray(subjects).astype(str)
+    a, names_a = subject_templates(embeddings[split], subjects[split])
+    b, names_b = subject_templates(embeddings[~split], subjects[~split])
+    common = sorted(set(names_a) & set(names_b))
+    if len(common) < 2:
+        raise ValueError("need at least two subjects with clips on both sides of the split")
+    a = a[[names_a.index(n) for n in common]]
+    b = b[[names_b.index(n) for n in common]]
+    sims = a @ b.T
+    genuine = np.diag(sims)
+    impostor = sims[~np.eye(len(common), dtype=bool)]
+    threshold = float(np.quantile(impostor, 1 - far))
+    return {
+        "threshold": round(threshold, 5),
+        "far": far,
+        "tar": round(float((genuine > threshold).mean()), 4),
+        "genuine": len(genuine),
+        "impostor": len(impostor),
+    }
+
+
+def novelty_report(
+    novel_embeddings: np.ndarray,
+    novel_ids: np.ndarray,
+    real_embeddings: np.ndarray,
+    real_subjects: np.ndarray,
+    threshold: float,
+) -> dict:
+    """Are novel identities nobody we know, and each consistently themselves?
+
+    Distinct: the novel identity's template (mean of its clips) is less similar than
+    `threshold` (a template threshold at FAR 1%, `template_threshold`) to every real subject's
+    template. Self-consistent: each novel clip, matched against the templates of all novel
+    identities built from that identity's OTHER clips, retrieves its own identity at rank 1.
+
+    Returns:
+        {"identities", "distinct", "distinct_fraction", "self_rank1", "max_similarity_to_real": {...}}.
+    """
+    novel_ids = np.asarray(novel_ids).astype(str)
+    flat = _flat_unit(novel_embeddings)
+    templates, names = subject_templates(novel_embeddings, novel_ids)
+    real_templates, _ = subject_templates(real_embeddings, real_subjects)
+    nearest_real = (templates @ real_templates.T).max(axis=1)
+    distinct = nearest_real < threshold
+    # leave-one-clip-out templates for self-consistency
+    sums = np.stack([flat[novel_ids == n].sum(0) for n in names])
+    counts = np.array([(novel_ids == n).sum() for n in names])
+    hits = []
+    for i, n in enumerate(novel_ids):
+        k = names.index(n)
+        if counts[k] < 2:
+            continue
+        own = (sums[k] - flat[i]) / (counts[k] - 1)
+        gallery = sums / counts[:, None]
+        gallery[k] = own
+        gallery /= np.linalg.norm(gallery, axis=1, keepdims=True)
+        hits.append(int(np.argmax(gallery @ flat[i]) == k))
+    return {
+        "identities": len(names),
+        "distinct": int(distinct.sum()),
+        "distinct_fraction": round(float(distinct.mean()), 4),
+        "self_rank1": round(float(np.mean(hits)) * 100, 2) if hits else None,
+        "threshold": threshold,
+        "max_similarity_to_real": {
+            "mean": round(float(nearest_real.mean()), 4),
+            "max": round(float(nearest_real.max()), 4),
+        },
+    }

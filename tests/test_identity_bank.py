@@ -1,0 +1,53 @@
+"""Novel identities are mixtures of known ones, pushed away from all of them."""
+
+import numpy as np
+import pytest
+
+from generators.identity_bank import IdentityBank
+from studio.data import GaitDataError
+
+
+@pytest.fixture
+def bank():
+    rng = np.random.default_rng(0)
+    clips = rng.normal(size=(40, 4, 8)) + np.repeat(rng.normal(size=(10, 4, 8)) * 3, 4, axis=0)
+    return IdentityBank.from_embeddings(clips, np.repeat([f"{i:03d}" for i in range(10)], 4))
+
+
+def test_one_unit_template_per_subject(bank):
+    assert len(bank) == 10 and bank.embeddings.shape == (10, 32)
+    np.testing.assert_allclose(np.linalg.norm(bank.embeddings, axis=1), 1.0, rtol=1e-5)
+    subject, sim = bank.nearest(bank.embeddings[3])
+    assert subject == "003" and sim == pytest.approx(1.0)
+
+
+def test_novel_identities_are_seeded_and_kept_away_from_everyone(bank):
+    a, info = bank.novel(20, seed=1, max_similarity=0.9)
+    b, _ = bank.novel(20, seed=1, max_similarity=0.9)
+    np.testing.assert_array_equal(a, b)
+    assert (bank.similarity(a).max(axis=1) <= 0.9).all()
+    assert all(2 <= len(i["parents"]) <= 4 for i in info)
+    # the push moves them further from the real identities than plain mixtures
+    plain, _ = bank.novel(20, seed=1, push=0.0)
+    assert bank.similarity(a).max(axis=1).mean() < bank.similarity(plain).max(axis=1).mean()
+
+
+def test_excluded_embeddings_are_avoided_too(bank):
+    source = bank.embeddings[0] + 0.01
+    novel, _ = bank.novel(5, seed=2, max_similarity=0.8, exclude=source[None])
+    assert (novel @ (source / np.linalg.norm(source)) <= 0.8).all()
+    assert bank.farthest(source, bank.embeddings) != 0
+
+
+def test_impossible_demands_fail_clearly(bank):
+    with pytest.raises(RuntimeError, match="no novel identity"):
+        bank.novel(1, max_similarity=-1.0, max_tries=5)
+
+
+def test_save_and_load(bank, tmp_path):
+    bank.save(tmp_path / "bank")
+    back = IdentityBank.load(tmp_path / "bank")
+    np.testing.assert_allclose(back.embeddings, bank.embeddings, rtol=1e-6)
+    assert back.subjects == bank.subjects
+    with pytest.raises(GaitDataError, match="not an identity bank"):
+        IdentityBank.load(tmp_path / "missing")
