@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
 from generators.conditions import CONDITION_COVARIATES
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline
-from studio.data import GaitSequence, load_opengait, read_partition
+from studio.data import GaitSequence, Partition, load_opengait, read_partition
 from studio.data.atomic import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -44,20 +45,47 @@ def _labels(sequences: list[GaitSequence]) -> dict[str, np.ndarray]:
     }
 
 
-def _generate(pipeline: GaitGenerationPipeline, requests: list[dict], steps: int, guidance: float, seed: int):
-    """One batched call per request list: each request names identity, view, condition type, subject."""
-    kinds = [r["kind"] for r in requests]
-    return pipeline(
-        identity=np.stack([r["identity"] for r in requests]),
-        view=[r["view"] for r in requests],
-        clothing=[CONDITION_COVARIATES[k][0] for k in kinds],
-        carrying=[CONDITION_COVARIATES[k][1] for k in kinds],
-        num_clips=len(requests),
-        steps=steps,
-        guidance=guidance,
-        seed=seed,
-        subject=[r["subject"] for r in requests],
-    )
+@dataclass
+class _Sampler:
+    """The generator under test and its sampler settings."""
+
+    pipeline: GaitGenerationPipeline
+    steps: int
+    guidance: float
+
+    def generate(self, requests: list[dict], seed: int) -> list[GaitSequence]:
+        """One batched call; each request names identity, view, condition type (nm/bg/cl), subject."""
+        kinds = [r["kind"] for r in requests]
+        return self.pipeline(
+            identity=np.stack([r["identity"] for r in requests]),
+            view=[r["view"] for r in requests],
+            clothing=[CONDITION_COVARIATES[k][0] for k in kinds],
+            carrying=[CONDITION_COVARIATES[k][1] for k in kinds],
+            num_clips=len(requests),
+            steps=self.steps,
+            guidance=self.guidance,
+            seed=seed,
+            subject=[r["subject"] for r in requests],
+        )
+
+
+@dataclass
+class _RealSplit:
+    """The benchmark's real test clips (gallery + probes) and their judge embeddings."""
+
+    data: Path
+    partition: Partition
+    sequences: list[GaitSequence]
+    embeddings: np.ndarray
+    labels: dict[str, np.ndarray]
+
+    @property
+    def is_gallery(self) -> np.ndarray:
+        return np.isin(self.labels["condition"], CASIA_B_GALLERY)
+
+    @property
+    def views(self) -> list[str]:
+        return sorted(set(self.labels["view"].tolist()))
 
 
 def evaluate_generator(
@@ -100,19 +128,17 @@ def evaluate_generator(
 
     # 1. the real test split: gallery and probes, embedded by the judge
     probe_conditions = [c for cs in CASIA_B_PROBES.values() for c in cs]
-    real, report = load_opengait(data, subjects=part.test, conditions=list(CASIA_B_GALLERY) + probe_conditions)
+    real_seqs, report = load_opengait(data, subjects=part.test, conditions=list(CASIA_B_GALLERY) + probe_conditions)
     logger.info("real test split: %s", report.summary())
-    real_emb = judge.embed(real, bf16=True, progress=True)
-    real_labels = _labels(real)
-    real_result = CasiaBProtocol().evaluate(real_emb, real_labels)
-    is_gallery = np.isin(real_labels["condition"], CASIA_B_GALLERY)
-    is_probe = ~is_gallery
+    real = _RealSplit(data, part, real_seqs, judge.embed(real_seqs, bf16=True, progress=True), _labels(real_seqs))
+    real_result = CasiaBProtocol().evaluate(real.embeddings, real.labels)
+    is_gallery, is_probe = real.is_gallery, ~real.is_gallery
+    sampler = _Sampler(pipeline, steps, guidance)
 
     # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
-    views = sorted(set(real_labels["view"].tolist()))
     references = {}
     for subject in part.test:
-        candidates = [s for s in real if s.subject == subject and s.condition == reference_condition]
+        candidates = [s for s in real.sequences if s.subject == subject and s.condition == reference_condition]
         if candidates:
             references[subject] = candidates[int(rng.integers(len(candidates)))]
     identities = dict(zip(references, conditioner.embed(list(references.values()), bf16=True), strict=True))
@@ -120,11 +146,11 @@ def evaluate_generator(
         {"identity": identities[s], "view": v, "kind": kind, "subject": s}
         for s, ref in references.items()
         for kind in CONDITION_COVARIATES
-        for v in views
+        for v in real.views
         if v != ref.view
     ]
     t0 = time.time()
-    generated = _generate(pipeline, requests, steps, guidance, seed)
+    generated = sampler.generate(requests, seed)
     generation_seconds = time.time() - t0
     for seq, r in zip(generated, requests, strict=True):
         seq.condition = f"{r['kind']}-{GENERATED_SUFFIX}"
@@ -133,8 +159,8 @@ def evaluate_generator(
 
     # 3. identity preservation: generated probes against the REAL gallery
     protocol = CasiaBProtocol(probe_conditions={k.upper(): (f"{k}-{GENERATED_SUFFIX}",) for k in CONDITION_COVARIATES})
-    both = np.concatenate([real_emb[is_gallery], gen_emb])
-    both_labels = {k: np.concatenate([real_labels[k][is_gallery], gen_labels[k]]) for k in real_labels}
+    both = np.concatenate([real.embeddings[is_gallery], gen_emb])
+    both_labels = {k: np.concatenate([real.labels[k][is_gallery], gen_labels[k]]) for k in real.labels}
     gen_result = protocol.evaluate(both, both_labels)
     identity = {
         name: {
@@ -146,40 +172,24 @@ def evaluate_generator(
     }
 
     # 4. covariate control, 5. naturalness
-    predictions = covariate_classifier.predict(gen_emb)
     covariates = covariate_accuracy(
-        predictions, gen_labels["condition"], gen_labels["view"], covariate_classifier.config
+        covariate_classifier.predict(gen_emb), gen_labels["condition"], gen_labels["view"], covariate_classifier.config
     )
     real_covariates = covariate_accuracy(
-        covariate_classifier.predict(real_emb[is_probe]),
-        real_labels["condition"][is_probe],
-        real_labels["view"][is_probe],
+        covariate_classifier.predict(real.embeddings[is_probe]),
+        real.labels["condition"][is_probe],
+        real.labels["view"][is_probe],
         covariate_classifier.config,
     )
     naturalness = {
-        "frechet": frechet_report(real_emb[is_probe], gen_emb, seed=seed),
+        "frechet": frechet_report(real.embeddings[is_probe], gen_emb, seed=seed),
         "statistics": statistics_report(
-            [s.frames for s, p in zip(real, is_probe, strict=True) if p], [s.frames for s in generated]
+            [s.frames for s, p in zip(real.sequences, is_probe, strict=True) if p], [s.frames for s in generated]
         ),
     }
 
     # 6. novel identities: made in the conditioner's space, judged in the judge's
-    novel = _novel_identity_check(
-        pipeline,
-        conditioner,
-        judge,
-        data,
-        part,
-        real,
-        real_emb,
-        real_labels,
-        views,
-        novel_identities,
-        clips_per_novel,
-        steps,
-        guidance,
-        seed,
-    )
+    novel = _novel_identity_check(sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed)
 
     result = {
         "data": str(data),
@@ -201,50 +211,36 @@ def evaluate_generator(
 
 
 def _novel_identity_check(
-    pipeline,
-    conditioner,
-    judge,
-    data,
-    part,
-    real,
-    real_emb,
-    real_labels,
-    views,
-    count,
-    clips_per_identity,
-    steps,
-    guidance,
-    seed,
+    sampler: _Sampler, conditioner, judge, real: _RealSplit, count: int, clips_per_identity: int, seed: int
 ) -> dict:
     rng = np.random.default_rng(seed + 1)
     # the bank holds the TRAINING subjects in the conditioner's space
-    train, _ = load_opengait(data, subjects=part.train, conditions=list(CASIA_B_GALLERY))
+    train, _ = load_opengait(real.data, subjects=real.partition.train, conditions=list(CASIA_B_GALLERY))
     bank = IdentityBank.from_embeddings(conditioner.embed(train, bf16=True, progress=True), [s.subject for s in train])
     embeddings, info = bank.novel(count, seed=seed)
-    requests = []
-    for i, e in enumerate(embeddings):
-        for v in rng.choice(views, size=min(clips_per_identity, len(views)), replace=False):
-            requests.append({"identity": e, "view": v, "kind": "nm", "subject": f"novel-{i:03d}"})
-    clips = _generate(pipeline, requests, steps, guidance, seed + 2)
-    novel_emb = judge.embed(clips, bf16=True, progress=True)
+    requests = [
+        {"identity": e, "view": v, "kind": "nm", "subject": f"novel-{i:03d}"}
+        for i, e in enumerate(embeddings)
+        for v in rng.choice(real.views, size=min(clips_per_identity, len(real.views)), replace=False)
+    ]
+    novel_emb = judge.embed(sampler.generate(requests, seed + 2), bf16=True, progress=True)
     # real templates: every subject's gallery, train and test alike (the generator saw the former)
-    train_emb = judge.embed(train, bf16=True, progress=True)
-    is_gallery = np.isin(real_labels["condition"], CASIA_B_GALLERY)
-    all_emb = np.concatenate([train_emb, real_emb[is_gallery]])
-    all_subjects = np.concatenate([[s.subject for s in train], real_labels["subject"][is_gallery]])
+    gallery = real.is_gallery
+    all_emb = np.concatenate([judge.embed(train, bf16=True, progress=True), real.embeddings[gallery]])
+    all_subjects = np.concatenate([[s.subject for s in train], real.labels["subject"][gallery]])
     # threshold at FAR 1% between templates shaped like the test: a few probe clips vs a gallery
-    probe_rows = np.flatnonzero(~is_gallery & np.char.startswith(real_labels["condition"].astype(str), "nm"))
+    subjects, conditions = real.labels["subject"], real.labels["condition"].astype(str)
+    probe_rows = np.flatnonzero(~gallery & np.char.startswith(conditions, "nm"))
     chosen = np.concatenate(
         [
             rng.choice(rows, size=min(clips_per_identity, len(rows)), replace=False)
-            for rows in (probe_rows[real_labels["subject"][probe_rows] == s] for s in part.test)
+            for rows in (probe_rows[subjects[probe_rows] == s] for s in real.partition.test)
             if len(rows)
         ]
     )
-    calib_emb = np.concatenate([real_emb[chosen], real_emb[is_gallery]])
-    calib_subjects = np.concatenate([real_labels["subject"][chosen], real_labels["subject"][is_gallery]])
-    split = np.arange(len(calib_emb)) < len(chosen)
-    threshold = template_threshold(calib_emb, calib_subjects, split)
+    calib_emb = np.concatenate([real.embeddings[chosen], real.embeddings[gallery]])
+    calib_subjects = np.concatenate([subjects[chosen], subjects[gallery]])
+    threshold = template_threshold(calib_emb, calib_subjects, np.arange(len(calib_emb)) < len(chosen))
     report = novelty_report(novel_emb, [r["subject"] for r in requests], all_emb, all_subjects, threshold["threshold"])
     report["template_threshold"] = threshold
     report["clips_per_identity"] = clips_per_identity
