@@ -61,6 +61,62 @@ def _load_optimizer(path: Path, optimizer) -> int:
     return int(state["step"])
 
 
+def _optimize(
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loader: DataLoader,
+    compute_loss,
+    save_checkpoint,
+    *,
+    name: str,
+    step: int,
+    total_steps: int,
+    warmup: int,
+    checkpoint_every: int,
+    log: _Log,
+    clip_grad: float | None = None,
+    after_step=None,
+) -> float:
+    """The loop both trainings share: warm-up + cosine LR, progress bar, JSONL log, checkpoints.
+
+    Args:
+        compute_loss: batch → scalar loss tensor.
+        save_checkpoint: called with the step number every `checkpoint_every` steps and at the end.
+        step: the step to start from (a resumed run's).
+        after_step: called after each optimizer step (e.g. the EMA update).
+
+    Returns:
+        Seconds spent.
+    """
+    lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _cosine_lr(s + step, total_steps, warmup))
+    bar = tqdm(total=total_steps, initial=step, desc=name, disable=not accelerator.is_main_process)
+    started = time.time()
+    model.train()
+    while step < total_steps:
+        for batch in loader:
+            loss = compute_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            accelerator.backward(loss)
+            if clip_grad is not None:
+                accelerator.clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+            lr_scheduler.step()
+            if after_step is not None:
+                after_step()
+            step += 1
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+                log.write(model=name, step=step, loss=loss.item(), seconds=time.time() - started)
+            if (step % checkpoint_every == 0 or step == total_steps) and accelerator.is_main_process:
+                save_checkpoint(step)
+            if step >= total_steps:
+                break
+    bar.close()
+    return time.time() - started
+
+
 # ---- autoencoder -------------------------------------------------------------------------
 
 
@@ -160,45 +216,41 @@ def train_autoencoder(
         generator=torch.Generator().manual_seed(config.seed + step),
     )
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _cosine_lr(s + step, config.steps, config.warmup)
+    net = accelerator.unwrap_model(model)
+
+    def compute_loss(x):
+        with accelerator.autocast():
+            z = net.encode(x)
+            logits = net.decode_logits(z + config.latent_noise * torch.randn_like(z))
+        return reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
+
+    def save_checkpoint(at_step):
+        net.save_pretrained(ckpt / "model")
+        _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
+
+    seconds = _optimize(
+        accelerator,
+        model,
+        optimizer,
+        loader,
+        compute_loss,
+        save_checkpoint,
+        name="autoencoder",
+        step=step,
+        total_steps=config.steps,
+        warmup=config.warmup,
+        checkpoint_every=config.checkpoint_every,
+        log=_Log(out_dir),
     )
-    log = _Log(out_dir)
-    bar = tqdm(total=config.steps, initial=step, desc="autoencoder", disable=not accelerator.is_main_process)
-    started = time.time()
-    model.train()
-    while step < config.steps:
-        for x in loader:
-            with accelerator.autocast():
-                z = accelerator.unwrap_model(model).encode(x)
-                noisy = z + config.latent_noise * torch.randn_like(z)
-                logits = accelerator.unwrap_model(model).decode_logits(noisy)
-            loss = reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
-            optimizer.zero_grad(set_to_none=True)
-            accelerator.backward(loss)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            bar.update(1)
-            if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}")
-                log.write(model="autoencoder", step=step, loss=loss.item(), seconds=time.time() - started)
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                if accelerator.is_main_process:
-                    accelerator.unwrap_model(model).save_pretrained(ckpt / "model")
-                    _save_optimizer(ckpt / "optimizer.pt", optimizer, step)
-            if step >= config.steps:
-                break
-    bar.close()
     model = accelerator.unwrap_model(model).eval()
     model.register_to_config(scaling_factor=1.0)
     model.register_to_config(scaling_factor=fit_latent_scale(model, train_frames))
     metrics = reconstruction_iou(model, val_frames)
-    metrics["train_seconds"] = time.time() - started
+    metrics["train_seconds"] = seconds
     metrics["config"] = asdict(config)
     model.save_pretrained(out_dir / "autoencoder")
     (out_dir / "autoencoder_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    log.write(model="autoencoder", step=step, **{k: v for k, v in metrics.items() if k != "config"})
+    _Log(out_dir).write(model="autoencoder", **{k: v for k, v in metrics.items() if k != "config"})
     return model, metrics
 
 
@@ -304,61 +356,56 @@ def train_denoiser(
         generator=torch.Generator().manual_seed(config.seed + step),
     )
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _cosine_lr(s + step, config.steps, config.warmup)
+    net = accelerator.unwrap_model(model)
+
+    def compute_loss(batch):
+        clean = batch["latents"]  # [b, t, d]
+        noise = torch.randn_like(clean)
+        t = torch.randint(0, config.num_train_timesteps, (clean.shape[0],), device=clean.device)
+        noisy = noise_scheduler.add_noise(clean, noise, t)
+        target = noise if config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, t)
+        with accelerator.autocast():
+            pred = model(
+                noisy,
+                t,
+                identity=batch["identity"],
+                view_deg=batch["view_deg"],
+                clothing=batch["clothing"],
+                carrying=batch["carrying"],
+                speed=batch["speed"],
+                condition_mask=_drop_conditions(batch["present"], config),
+            )
+        return F.mse_loss(pred.float(), target)
+
+    def save_checkpoint(at_step):
+        net.save_pretrained(ckpt / "model")
+        ema_copy = GaitLatentDenoiser.from_config(net.config)
+        ema.copy_to(ema_copy.parameters())
+        ema_copy.save_pretrained(ckpt / "ema")
+        _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
+
+    seconds = _optimize(
+        accelerator,
+        model,
+        optimizer,
+        loader,
+        compute_loss,
+        save_checkpoint,
+        name="denoiser",
+        step=step,
+        total_steps=config.steps,
+        warmup=config.warmup,
+        checkpoint_every=config.checkpoint_every,
+        log=_Log(out_dir),
+        clip_grad=1.0,
+        after_step=lambda: ema.step(net.parameters()),
     )
-    log = _Log(out_dir)
-    bar = tqdm(total=config.steps, initial=step, desc="denoiser", disable=not accelerator.is_main_process)
-    started = time.time()
-    model.train()
-    while step < config.steps:
-        for batch in loader:
-            clean = batch["latents"]  # [b, t, d]
-            noise = torch.randn_like(clean)
-            t = torch.randint(0, config.num_train_timesteps, (clean.shape[0],), device=clean.device)
-            noisy = noise_scheduler.add_noise(clean, noise, t)
-            target = noise if config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, t)
-            mask = _drop_conditions(batch["present"], config)
-            with accelerator.autocast():
-                pred = model(
-                    noisy,
-                    t,
-                    identity=batch["identity"],
-                    view_deg=batch["view_deg"],
-                    clothing=batch["clothing"],
-                    carrying=batch["carrying"],
-                    speed=batch["speed"],
-                    condition_mask=mask,
-                )
-            loss = F.mse_loss(pred.float(), target)
-            optimizer.zero_grad(set_to_none=True)
-            accelerator.backward(loss)
-            accelerator.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            lr_scheduler.step()
-            ema.step(accelerator.unwrap_model(model).parameters())
-            step += 1
-            bar.update(1)
-            if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}")
-                log.write(model="denoiser", step=step, loss=loss.item(), seconds=time.time() - started)
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                if accelerator.is_main_process:
-                    unwrapped = accelerator.unwrap_model(model)
-                    unwrapped.save_pretrained(ckpt / "model")
-                    ema_copy = GaitLatentDenoiser.from_config(unwrapped.config)
-                    ema.copy_to(ema_copy.parameters())
-                    ema_copy.save_pretrained(ckpt / "ema")
-                    _save_optimizer(ckpt / "optimizer.pt", optimizer, step)
-            if step >= config.steps:
-                break
-    bar.close()
     final = GaitLatentDenoiser.from_config(accelerator.unwrap_model(model).config)
     ema.copy_to(final.parameters())
     final.eval().save_pretrained(out_dir / "denoiser")
     metrics = {
-        "train_seconds": time.time() - started,
-        "steps": step,
+        "train_seconds": seconds,
+        "steps": config.steps,
         "config": asdict(config),
         "condition_names": list(CONDITION_NAMES),
     }
