@@ -44,7 +44,8 @@ class GeneratorRecipe:
     denoiser: DenoiserTrainingConfig = field(default_factory=DenoiserTrainingConfig)
     autoencoder_frames: int = 200_000  # frames sampled for the autoencoder
     validation_frames: int = 20_000  # frames of held-out subjects for its IoU
-    references_per_subject: int = 24  # clips per subject embedded as identity references
+    references_per_subject: int = 12  # clips per subject embedded as identity references
+    latent_frames_per_clip: int = 40  # central frames of each clip encoded for the denoiser (windows are 30)
 
     @classmethod
     def from_json(cls, path: str | Path) -> GeneratorRecipe:
@@ -161,7 +162,8 @@ def train_generator(
         raise ValueError(f"stop_after must be None or 'autoencoder', got {stop_after!r}")
 
     # 2. latents of every clip, and identity references from the conditioner
-    latents = encode_sequences(autoencoder, clips.frames)
+    keep = recipe.latent_frames_per_clip
+    latents = encode_sequences(autoencoder, [f[max(0, (len(f) - keep) // 2) :][:keep] for f in clips.frames])
     conditioner = recognizers.load_recognizer(recipe.conditioner)
     identities = _reference_identities(conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed)
     dataset = LatentClipDataset(latents, clips.subjects, clips.conditions, identities, recipe.denoiser.clip_frames)
