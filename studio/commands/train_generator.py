@@ -16,7 +16,9 @@ def add_arguments(parser):
     parser.add_argument("--ae-steps", type=int, help="override the autoencoder's training steps")
     parser.add_argument("--steps", type=int, help="override the denoiser's training steps")
     parser.add_argument(
-        "--stop-after", choices=["autoencoder"], help="stop after this stage (the autoencoder needs no conditioner)"
+        "--stop-after",
+        choices=["autoencoder", "latents"],
+        help="stop after this stage (neither needs the conditioner)",
     )
 
 

@@ -29,7 +29,7 @@ from generators.training import (
     train_denoiser,
 )
 from studio.data import iter_opengait, read_partition
-from studio.data.atomic import atomic_write_text
+from studio.data.atomic import atomic_open, atomic_write_text
 from studio.data.sequence import crop_to_model_input
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,20 @@ def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: in
     return identities
 
 
+def _clip_latents(autoencoder, clips: _Clips, cache: Path, keep: int, resume: bool) -> list[np.ndarray]:
+    """Latents of each clip's central `keep` frames; read from / written to `cache` (npz)."""
+    lengths = np.array([min(len(f), keep) for f in clips.frames])
+    if resume and cache.exists():
+        with np.load(cache) as stored:
+            if np.array_equal(stored["lengths"], lengths):
+                return np.split(stored["latents"], np.cumsum(lengths)[:-1])
+        logger.warning("%s holds latents of other clips; encoding again", cache)
+    latents = encode_sequences(autoencoder, [f[max(0, (len(f) - keep) // 2) :][:keep] for f in clips.frames])
+    with atomic_open(cache, "wb") as f:
+        np.savez(f, latents=np.concatenate(latents), lengths=lengths)
+    return latents
+
+
 def _sample_frames(frames_list: list[np.ndarray], count: int, rng: np.random.Generator) -> np.ndarray:
     """`count` frames drawn uniformly from all clips, without joining them all first."""
     lengths = np.array([len(f) for f in frames_list])
@@ -118,8 +132,8 @@ def train_generator(
         partition: partition JSON (default `<data>/partition.json`).
         extra_data: more OpenGait-layout datasets whose every subject trains the generator.
         resume: continue interrupted stages from their checkpoints (finished stages are reused).
-        stop_after: "autoencoder" stops once the autoencoder is trained (it needs no conditioner,
-            so it can train while the conditioner does).
+        stop_after: "autoencoder" or "latents" stops after that stage (neither needs the
+            conditioner, so both can run while the conditioner trains).
 
     Returns:
         The summary written to `out_dir/summary.json`.
@@ -158,20 +172,23 @@ def train_generator(
     logger.info("autoencoder: held-out foreground IoU %.4f", ae_metrics["mean_iou"])
     if stop_after == "autoencoder":
         return {"autoencoder": {k: v for k, v in ae_metrics.items() if k != "config"}}
-    if stop_after is not None:
-        raise ValueError(f"stop_after must be None or 'autoencoder', got {stop_after!r}")
 
-    # 2. latents of every clip, and identity references from the conditioner
-    keep = recipe.latent_frames_per_clip
-    latents = encode_sequences(autoencoder, [f[max(0, (len(f) - keep) // 2) :][:keep] for f in clips.frames])
+    # 2. latents of every clip (cached: encoding a million frames takes minutes)
+    latents = _clip_latents(autoencoder, clips, out_dir / "latents.npz", recipe.latent_frames_per_clip, resume)
+    if stop_after == "latents":
+        return {"latents": len(latents)}
+    if stop_after is not None:
+        raise ValueError(f"stop_after must be None, 'autoencoder' or 'latents', got {stop_after!r}")
+
+    # 3. identity references from the conditioner
     conditioner = recognizers.load_recognizer(recipe.conditioner)
     identities = _reference_identities(conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed)
     dataset = LatentClipDataset(latents, clips.subjects, clips.conditions, identities, recipe.denoiser.clip_frames)
 
-    # 3. the denoiser
+    # 4. the denoiser
     denoiser, dn_metrics = train_denoiser(dataset, out_dir, recipe.denoiser, resume=resume)
 
-    # 4. the pipeline folder, with a sampler matching the training noise schedule
+    # 5. the pipeline folder, with a sampler matching the training noise schedule
     scheduler = DPMSolverMultistepScheduler(
         num_train_timesteps=recipe.denoiser.num_train_timesteps,
         beta_schedule=recipe.denoiser.beta_schedule,
