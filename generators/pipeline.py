@@ -63,10 +63,13 @@ class GaitGenerationPipeline:
         self.conditioner = conditioner
 
     # ---- folders -------------------------------------------------------------------------
-    def save_pretrained(self, folder: str | os.PathLike) -> None:
+    def save_pretrained(self, folder: str | os.PathLike, half: bool = False) -> None:
+        """Write the pipeline folder; `half` stores weights in float16 (half the size; loads as float32)."""
+        import copy
+
         folder = Path(folder)
-        self.autoencoder.save_pretrained(folder / "autoencoder")
-        self.denoiser.save_pretrained(folder / "denoiser")
+        for name, model in (("autoencoder", self.autoencoder), ("denoiser", self.denoiser)):
+            (copy.deepcopy(model).half() if half else model).save_pretrained(folder / name)
         self.scheduler.save_pretrained(folder / "scheduler")
         index = {"autoencoder": "SilhouetteAutoencoder", "denoiser": "GaitLatentDenoiser"}
         index["scheduler"] = type(self.scheduler).__name__
@@ -84,8 +87,8 @@ class GaitGenerationPipeline:
             if not (folder / part).is_dir():
                 raise GaitDataError(folder, f"not a generator folder: '{part}/' is missing")
         try:
-            autoencoder = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder")
-            denoiser = GaitLatentDenoiser.from_pretrained(folder / "denoiser")
+            autoencoder = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder", torch_dtype=torch.float32)
+            denoiser = GaitLatentDenoiser.from_pretrained(folder / "denoiser", torch_dtype=torch.float32)
             index = json.loads((folder / "pipeline_index.json").read_text())
         except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as err:
             raise GaitDataError(folder, f"cannot load generator weights: {err}") from None

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+import torch
 
 from generators import load_generator
 from generators.training import AutoencoderTrainingConfig, DenoiserTrainingConfig
 from recognizers import GaitBase
 from studio.data.walkers import render_walker_dataset
+from studio.pipelines.bundle_generator import bundle_generator
 from studio.pipelines.train_generator import GeneratorRecipe, train_generator
 
 
@@ -41,5 +43,13 @@ def test_stages_resume_and_the_pipeline_generates(tiny_walkers, tmp_path):
     pipeline = load_generator(run / "pipeline", conditioner=GaitBase.from_pretrained(conditioner))
     clips = pipeline(identity=np.ones(pipeline.denoiser.config.identity_dim), view=90, clothing="coat", steps=2)
     assert clips[0].frames.shape == (30, 64, 64) and clips[0].condition == "cl-01"
+    bundled = bundle_generator(run, tmp_path / "bundled", command="studio train-generator ...")
+    card = (bundled / "README.md").read_text()
+    assert "mean foreground IoU" in card and "not yet run" in card and "studio train-generator" in card
+    half = (bundled / "denoiser" / "diffusion_pytorch_model.safetensors").stat().st_size
+    full = (run / "pipeline" / "denoiser" / "diffusion_pytorch_model.safetensors").stat().st_size
+    assert half < 0.6 * full, "bundled weights are stored in float16"
+    again = load_generator(bundled, conditioner=GaitBase.from_pretrained(conditioner))
+    assert next(again.denoiser.parameters()).dtype == torch.float32
     with pytest.raises(ValueError, match="stop_after"):
         train_generator(tiny_walkers, run, recipe, stop_after="everything")
