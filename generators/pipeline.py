@@ -170,25 +170,26 @@ class GaitGenerationPipeline:
         With strength 1 the latents are pure noise. With strength < 1 they are clean latents of
         a source clip, noised to the matching timestep first (img2img-style editing).
         """
-        self.scheduler.set_timesteps(steps)
-        timesteps = self.scheduler.timesteps
+        # a scheduler of this call's own: `set_timesteps` and multistep state must not be shared
+        # between concurrent callers of one pipeline (e.g. app requests)
+        scheduler = type(self.scheduler).from_config(self.scheduler.config)
+        scheduler.set_timesteps(steps)
+        timesteps = scheduler.timesteps
         if strength < 1.0:
             start = steps - int(round(steps * strength))
             timesteps = timesteps[start:]
             if len(timesteps) == 0:
                 return latents
             noise = torch.randn(latents.shape, generator=generator)
-            latents = self.scheduler.add_noise(latents, noise, timesteps[:1])
-            if hasattr(self.scheduler, "_step_index"):
-                self.scheduler._step_index = None  # DPM-Solver counts steps from the first one it sees
-            if hasattr(self.scheduler, "set_begin_index"):
-                self.scheduler.set_begin_index(start)
+            latents = scheduler.add_noise(latents, noise, timesteps[:1])
+            if hasattr(scheduler, "set_begin_index"):
+                scheduler.set_begin_index(start)
         else:
-            latents = latents * self.scheduler.init_noise_sigma
+            latents = latents * scheduler.init_noise_sigma
         unconditional = dict(conditions, condition_mask=torch.zeros_like(conditions["condition_mask"]))
         for t in timesteps:
             # 1. predict: conditional and unconditional in one batch (classifier-free guidance)
-            model_in = self.scheduler.scale_model_input(latents, t)
+            model_in = scheduler.scale_model_input(latents, t)
             if guidance != 1.0:
                 both = {k: None if v is None else torch.cat([v, unconditional[k]]) for k, v in conditions.items()}
                 pred_cond, pred_uncond = self.denoiser(torch.cat([model_in, model_in]), t, **both).chunk(2)
@@ -196,7 +197,7 @@ class GaitGenerationPipeline:
             else:
                 pred = self.denoiser(model_in, t, **conditions)
             # 2. step: the scheduler turns the prediction into the next, less noisy latents
-            latents = self.scheduler.step(pred, t, latents, generator=generator).prev_sample
+            latents = scheduler.step(pred, t, latents, generator=generator).prev_sample
         return latents
 
     @torch.no_grad()

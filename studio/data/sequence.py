@@ -65,7 +65,8 @@ class GaitSequence:
 
     def with_frames(self, frames: np.ndarray, **meta) -> GaitSequence:
         """A copy with new frames (and optionally new metadata); `extra` is copied, not shared."""
-        return replace(self, frames=frames, extra=dict(self.extra), **meta)
+        meta.setdefault("extra", dict(self.extra))
+        return replace(self, frames=frames, **meta)
 
     def model_input(self) -> np.ndarray:
         """Frames as models see them: `float32 [T, 64, 44]` in [0, 1].

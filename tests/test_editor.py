@@ -1,0 +1,108 @@
+"""Editing and anonymizing keep their promises (tiny untrained models: behaviour, not quality)."""
+
+import numpy as np
+import pytest
+import torch
+from diffusers import DPMSolverMultistepScheduler
+
+from generators import GaitGenerationPipeline, GaitLatentDenoiser, IdentityBank, SilhouetteAutoencoder
+from generators.editor import MIN_FRAMES, GaitEditor, source_covariates
+from recognizers import GaitBase, GaitSet
+from studio.data.walkers import identity_for, render_walker_sequence, walk_for
+
+
+@pytest.fixture(scope="module")
+def clip():
+    person = identity_for(5, "001")
+    return render_walker_sequence(person, walk_for(5, person, "nm-02"), view_deg=90, num_frames=40)
+
+
+@pytest.fixture(scope="module")
+def editor():
+    torch.manual_seed(0)
+    conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4).eval()
+    judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
+    dim = int(np.prod(conditioner.embed(np.zeros((2, 64, 64), np.uint8)).shape))
+    denoiser = GaitLatentDenoiser(latent_dim=16, identity_dim=dim, width=32, depth=1, heads=2)
+    torch.nn.init.normal_(denoiser.proj_out.weight, std=0.02)
+    scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
+    pipeline = GaitGenerationPipeline(SilhouetteAutoencoder(latent_dim=16, channels=16), denoiser, scheduler)
+    pipeline.conditioner = conditioner
+    bank = IdentityBank(np.random.default_rng(0).normal(size=(6, dim)), [f"{i:03d}" for i in range(6)])
+    return GaitEditor(pipeline, bank=bank, judge=judge, calibration={"metric": "euc", "threshold": 0.5})
+
+
+def test_strength_zero_returns_the_source_unchanged(editor, clip):
+    out = editor.edit(clip, clothing="coat", strength=0.0)
+    np.testing.assert_array_equal(out.frames, clip.frames)
+
+
+@pytest.mark.parametrize("method", ["invert", "noise"])
+def test_edit_keeps_length_and_names_the_new_covariates(editor, clip, method):
+    out = editor.edit(clip, view=36, clothing="coat", strength=0.5, steps=3, method=method)
+    assert out.frames.shape == clip.frames.shape
+    assert (out.condition, out.view, out.subject) == ("cl-02", "036", clip.subject)
+    assert out.extra["edit"]["to"] == {"view": 36.0, "clothing": "coat", "carrying": "none"}
+
+
+def test_long_clips_are_edited_in_windows(editor):
+    person = identity_for(5, "002")
+    long_clip = render_walker_sequence(person, walk_for(5, person, "nm-01"), view_deg=0, num_frames=75)
+    assert editor.edit(long_clip, carrying="bag", strength=0.3, steps=2).num_frames == 75
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(strength=1.5, clothing="coat"), r"strength must lie in \[0, 1\]"),
+        (dict(strength=0.5), "nothing to edit"),
+        (dict(clothing="tuxedo"), "unknown clothing"),
+        (dict(view=500), "outside 0–360"),
+        (dict(clothing="coat", method="magic"), "method must be one of"),
+    ],
+)
+def test_bad_edits_say_what_is_wrong(editor, clip, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        editor.edit(clip, **kwargs)
+
+
+def test_too_short_a_clip_states_the_minimum(editor, clip):
+    short = clip.with_frames(clip.frames[: MIN_FRAMES - 1])
+    with pytest.raises(ValueError, match=f"at least {MIN_FRAMES}"):
+        editor.edit(short, clothing="coat")
+
+
+def test_an_edit_to_the_same_covariates_warns(editor, clip):
+    with pytest.warns(UserWarning, match="equal the source"):
+        editor.edit(clip, view=90, clothing="normal", strength=0.2, steps=2)
+
+
+def test_anonymize_reports_leakage(editor, clip):
+    result = editor.anonymize(clip, strength=0.6, steps=2, max_attempts=2)
+    assert result.sequence.frames.shape == clip.frames.shape
+    assert result.sequence.view == clip.view and result.sequence.condition == clip.condition
+    assert result.sequence.subject == "anon-001" and 1 <= result.attempts <= 2
+    assert result.leaks == (result.source_distance <= result.threshold)
+    assert result.sequence.extra["leakage"]["leaks"] == result.leaks
+
+
+def test_anonymize_refuses_what_would_not_anonymize(editor, clip):
+    with pytest.raises(ValueError, match="strength 0"):
+        editor.anonymize(clip, strength=0.0)
+    own = editor.pipeline.encode_identity(clip).numpy()[0]
+    with pytest.raises(ValueError, match="equals the source"):
+        editor.anonymize(clip, target=own)
+
+
+def test_the_judge_cannot_be_the_conditioner(editor):
+    with pytest.raises(ValueError, match="judge must not be the conditioner"):
+        GaitEditor(editor.pipeline, judge=editor.pipeline.conditioner)
+
+
+def test_source_covariates_from_metadata(clip):
+    assert source_covariates(clip) == {"view": 90.0, "clothing": "normal", "carrying": "none"}
+    assert source_covariates(clip.with_frames(clip.frames, view="unk", condition="x")) == {
+        "view": None,
+        "clothing": None,
+        "carrying": None,
+    }
