@@ -39,6 +39,12 @@ command=${1:-help}
 case "$command" in
     setup) setup ;;
     demo) setup; exec "$VENV/bin/studio" demo "$@" ;;
-    test) setup; exec "$VENV/bin/python" -m pytest -q "$@" ;;
+    test)
+        setup
+        # the browser tests drive Debian's Chromium (never `playwright install`); install it once, as root
+        if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then
+            (apt-get update -qq && apt-get install -y -qq chromium) || echo "chromium install failed: browser tests will skip" >&2
+        fi
+        exec "$VENV/bin/python" -m pytest -q "$@" ;;
     *) sed -n '2,8p' "$0"; exit 2 ;;
 esac

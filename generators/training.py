@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.data import FrameDataset, LatentClipDataset
 from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
+from studio.runtime import make_accelerator
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def train_autoencoder(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    accelerator = Accelerator(mixed_precision="bf16" if config.bf16 else "no")
+    accelerator = make_accelerator("bf16" if config.bf16 else "no")
     model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=config.channels)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
     ckpt = out_dir / "checkpoint_autoencoder"
@@ -325,7 +326,7 @@ def train_denoiser(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    accelerator = Accelerator(mixed_precision="bf16" if config.bf16 else "no")
+    accelerator = make_accelerator("bf16" if config.bf16 else "no")
     latent_dim = latent_dim or dataset.latents[0].shape[1]
     model = GaitLatentDenoiser(
         latent_dim=latent_dim,

@@ -1,1 +1,101 @@
-"""recognizers."""
+"""Bundled gait recognizers: clips in, identity embeddings out.
+
+- `GaitBase` — the CONDITIONER (its embeddings condition the generators);
+- `GaitSet` — the JUDGE (an independent architecture and seed, scores what was generated);
+- `CovariateClassifier` — view / clothing / carrying heads over the judge's embeddings.
+
+Each is a model folder (`config.json` + `model.safetensors`, optionally `calibration.json` and a
+model card), loaded by `from_pretrained(folder)`; the bundled ones by `load_conditioner()`,
+`load_judge()` and `load_covariate_classifier()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from recognizers.calibration import calibrate, load_calibration, save_calibration, threshold_at_far, verify
+from recognizers.covariates import CovariateClassifier
+from recognizers.distance import pairwise_distance
+from recognizers.gaitbase import GaitBase
+from recognizers.gaitset import GaitSet
+from recognizers.outputs import RecognizerOutput
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+CONDITIONER = "gaitbase-walkers"
+JUDGE = "gaitset-walkers"
+COVARIATE_CLASSIFIER = "covariates-walkers"
+
+_MODEL_CLASSES = {"GaitBase": GaitBase, "GaitSet": GaitSet, "CovariateClassifier": CovariateClassifier}
+
+
+def resolve_weights(name_or_path: str | os.PathLike) -> Path:
+    """A weights folder: an existing path, or the name of a bundled folder under `recognizers/weights/`."""
+    path = Path(name_or_path)
+    if (path / "config.json").is_file():
+        return path
+    bundled = WEIGHTS_DIR / str(name_or_path)
+    if (bundled / "config.json").is_file():
+        return bundled
+    available = sorted(p.name for p in WEIGHTS_DIR.glob("*") if (p / "config.json").is_file())
+    raise FileNotFoundError(
+        f"{name_or_path}: no model folder (config.json + *.safetensors) there, nor bundled; bundled: {available}"
+    )
+
+
+def load_model(name_or_path: str | os.PathLike):
+    """Any model folder written by `save_pretrained` here: the class is read from its config.json."""
+    folder = resolve_weights(name_or_path)
+    class_name = json.loads((folder / "config.json").read_text()).get("_class_name")
+    if class_name not in _MODEL_CLASSES:
+        raise ValueError(f"{folder}: config.json names class {class_name!r}, expected one of {sorted(_MODEL_CLASSES)}")
+    model = _MODEL_CLASSES[class_name].from_pretrained(folder)
+    return model.eval()
+
+
+def load_recognizer(name_or_path: str | os.PathLike) -> GaitBase | GaitSet:
+    """A recognizer (GaitBase or GaitSet) from a folder or bundled name, in eval mode."""
+    model = load_model(name_or_path)
+    if not isinstance(model, GaitBase | GaitSet):
+        raise ValueError(f"{name_or_path}: holds a {type(model).__name__}, not a recognizer")
+    return model
+
+
+def load_conditioner() -> GaitBase:
+    """The bundled GaitBase trained on the walker dataset (conditions the generators)."""
+    return load_recognizer(CONDITIONER)
+
+
+def load_judge() -> GaitSet:
+    """The bundled GaitSet trained on the walker dataset (scores identity; never the conditioner)."""
+    return load_recognizer(JUDGE)
+
+
+def load_covariate_classifier() -> CovariateClassifier:
+    """The bundled covariate classifier; feed it `load_judge().embed(...)` features."""
+    return load_model(COVARIATE_CLASSIFIER)
+
+
+__all__ = [
+    "COVARIATE_CLASSIFIER",
+    "CONDITIONER",
+    "JUDGE",
+    "WEIGHTS_DIR",
+    "CovariateClassifier",
+    "GaitBase",
+    "GaitSet",
+    "RecognizerOutput",
+    "calibrate",
+    "load_calibration",
+    "load_conditioner",
+    "load_covariate_classifier",
+    "load_judge",
+    "load_model",
+    "load_recognizer",
+    "pairwise_distance",
+    "resolve_weights",
+    "save_calibration",
+    "threshold_at_far",
+    "verify",
+]

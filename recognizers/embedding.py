@@ -1,0 +1,132 @@
+"""Turning sequences into identity embeddings: `EmbedMixin.embed`, shared by every recognizer."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from studio.data import GaitSequence
+from studio.data.sequence import crop_to_model_input
+
+DEFAULT_MAX_FRAMES = 300
+
+
+def as_model_frames(item: GaitSequence | np.ndarray) -> np.ndarray:
+    """A `GaitSequence`, or `uint8 [T, H, W]` frames, → `uint8 [T, 64, 44]` (cropped as models expect)."""
+    if isinstance(item, GaitSequence):
+        return crop_to_model_input(item.frames)
+    frames = np.asarray(item)
+    if frames.ndim == 2:
+        frames = frames[None]
+    if frames.dtype != np.uint8:
+        frames = GaitSequence(frames).frames
+    return crop_to_model_input(frames)
+
+
+def cap_frames(frames: np.ndarray, max_frames: int | None) -> np.ndarray:
+    """At most `max_frames` frames: a centred window of consecutive frames."""
+    if max_frames is None or len(frames) <= max_frames:
+        return frames
+    start = (len(frames) - max_frames) // 2
+    return frames[start : start + max_frames]
+
+
+class EmbedMixin:
+    """Adds `embed()` to a recognizer whose `forward(silhouettes, seq_lengths)` returns `.embeddings`."""
+
+    @torch.no_grad()
+    def embed(
+        self,
+        sequences: GaitSequence | np.ndarray | Sequence[GaitSequence | np.ndarray],
+        max_frames: int | None = DEFAULT_MAX_FRAMES,
+        batch_frames: int = 1024,
+        bf16: bool = False,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """Identity embeddings of one or many sequences.
+
+        Args:
+            sequences: a `GaitSequence`, frames `uint8 [T, H, W]`, or a list of either. Frames of
+                any size are cropped/resized to 64×44 (`GaitSequence.model_input`'s rule).
+            max_frames: frames used per sequence at most (a centred window); None = all.
+            batch_frames: frames pushed through the network per call (sequences of different
+                lengths share a call; a longer sequence goes alone).
+            bf16: run under bfloat16 autocast (faster on CPUs with AMX / AVX512-BF16).
+            progress: show a tqdm bar.
+
+        Returns:
+            `float32 [N, c, p]` (`[c, p]` for a single sequence).
+        """
+        single = isinstance(sequences, GaitSequence) or (isinstance(sequences, np.ndarray) and sequences.ndim <= 3)
+        items = [sequences] if single else list(sequences)
+        clips = [cap_frames(as_model_frames(item), max_frames) for item in items]
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+        out = []
+        bar = tqdm(total=len(clips), desc="embedding", unit="seq", disable=not progress, leave=False)
+        start = 0
+        while start < len(clips):
+            stop, frames = start, 0
+            while stop < len(clips) and (stop == start or frames + len(clips[stop]) <= batch_frames):
+                frames += len(clips[stop])
+                stop += 1
+            batch = np.concatenate(clips[start:stop])[None]  # [1, sum(T), 64, 44]
+            x = torch.from_numpy(batch).to(device).float().div_(255.0)
+            with autocast:
+                emb = self(x, seq_lengths=[len(c) for c in clips[start:stop]]).embeddings
+            out.append(emb.float().cpu().numpy())
+            bar.update(stop - start)
+            start = stop
+        bar.close()
+        self.train(was_training)
+        embeddings = np.concatenate(out) if out else np.zeros((0,), np.float32)
+        return embeddings[0] if single else embeddings
+
+
+def embed_dataset(
+    model,
+    root,
+    subjects=None,
+    max_frames: int | None = DEFAULT_MAX_FRAMES,
+    bf16: bool = False,
+    progress: bool = True,
+    **filters,
+) -> tuple[np.ndarray, dict[str, np.ndarray], object]:
+    """Embed every readable sequence of an OpenGait-layout dataset (or of some subjects).
+
+    Returns:
+        (`embeddings float32 [N, c, p]`, labels `{"subject", "condition", "view", "source"}` →
+        string arrays `[N]`, the reader's `ReadReport` of skipped sequences).
+    """
+    from recognizers.data import load_clip_store
+
+    store = load_clip_store(root, subjects=subjects, max_frames=max_frames, progress=progress, **filters)
+    embeddings = model.embed(store.frames, max_frames=max_frames, bf16=bf16, progress=progress)
+    labels = {**store.labels, "source": np.asarray(store.sources)}
+    return embeddings, labels, store.report
+
+
+def save_embeddings(path, embeddings: np.ndarray, labels: dict[str, np.ndarray], **meta: str) -> None:
+    """Write embeddings and their labels to an `.npz` (no pickled objects; `meta` as strings)."""
+    from studio.data.atomic import atomic_open
+
+    arrays = {"embeddings": np.asarray(embeddings, np.float32)}
+    arrays.update({k: np.asarray(v).astype(str) for k, v in labels.items()})
+    arrays.update({f"meta_{k}": np.asarray(str(v)) for k, v in meta.items()})
+    with atomic_open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
+def load_embeddings(path) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, str]]:
+    """Read what `save_embeddings` wrote: (embeddings, labels, meta)."""
+    with np.load(path, allow_pickle=False) as data:
+        embeddings = data["embeddings"]
+        labels = {k: data[k] for k in data.files if k != "embeddings" and not k.startswith("meta_")}
+        meta = {k[5:]: str(data[k]) for k in data.files if k.startswith("meta_")}
+    return embeddings, labels, meta

@@ -1,0 +1,362 @@
+"""Training loops for the recognizers and the covariate classifier, on accelerate.
+
+`Accelerator()` runs the same loop on one CPU with no distributed set-up and on several GPUs
+under `accelerate launch`. The loop owns optimisation, checkpoints and logs; the model only
+maps clips to embeddings, and evaluation comes in as a callback (`evaluate_fn`) so this module
+never imports `evaluation`.
+
+Output folder of `train_recognizer`:
+    config.json          the training config as run (with the overrides applied)
+    log.jsonl            one JSON record per logged step / evaluation
+    curves.png           loss and rank-1 curves
+    checkpoints/step-N/  model/ (save_pretrained) + training_state.pt (optimizer, scheduler, RNGs)
+    model/               the final weights (a folder `from_pretrained` reads)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from recognizers.covariates import CovariateClassifier, covariate_targets
+from recognizers.data import ClipAugment, ClipBatches, ClipStore, sample_clip
+from recognizers.gaitbase import GaitBase
+from recognizers.gaitset import GaitSet
+from recognizers.losses import LossAggregator
+from studio.runtime import make_accelerator
+
+logger = logging.getLogger(__name__)
+
+RECOGNIZER_TYPES = {"GaitBase": GaitBase, "GaitSet": GaitSet}
+STATE_FILE = "training_state.pt"
+
+
+def read_config(path: str | os.PathLike) -> dict:
+    """A training config (JSON, OpenGait-style sections: model, loss, sampler, transform, optimizer,
+    scheduler, trainer, evaluator)."""
+    config = json.loads(Path(path).read_text())
+    if "model" not in config or "type" not in config["model"]:
+        raise ValueError(f"{path}: the config needs a 'model' section with a 'type'")
+    return config
+
+
+def build_recognizer(model_config: dict, class_num: int):
+    """A fresh recognizer from the config's `model` section; `class_num` = training identities."""
+    kwargs = {k: v for k, v in model_config.items() if k != "type"}
+    kind = model_config["type"]
+    if kind not in RECOGNIZER_TYPES:
+        raise ValueError(f"model type must be one of {sorted(RECOGNIZER_TYPES)}, got {kind!r}")
+    for key, value in kwargs.items():
+        if isinstance(value, list):
+            kwargs[key] = tuple(value)
+    return RECOGNIZER_TYPES[kind](**kwargs, class_num=class_num)
+
+
+def build_optimizer(model: torch.nn.Module, config: dict) -> torch.optim.Optimizer:
+    kind = config.get("type", "adamw").lower()
+    lr, wd = config.get("lr", 1e-3), config.get("weight_decay", 5e-4)
+    if kind == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=config.get("momentum", 0.9), weight_decay=wd)
+    if kind == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+    if kind == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
+    raise ValueError(f"optimizer type must be 'sgd', 'adam' or 'adamw', got {kind!r}")
+
+
+def build_scheduler(optimizer, config: dict, total_steps: int):
+    """Linear warm-up, then steps down by `gamma` at `milestones` given as fractions of the run
+    (so `--steps` rescales the schedule), or a cosine decay."""
+    warmup = config.get("warmup_steps", 0)
+    kind = config.get("type", "multistep")
+    milestones = [round(f * total_steps) for f in config.get("milestones", [0.6, 0.85])]
+    gamma = config.get("gamma", 0.1)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if kind == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total_steps - warmup))))
+        return gamma ** sum(step >= m for m in milestones)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
+    folders = sorted((Path(out_dir) / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
+    return next((f for f in reversed(folders) if (f / STATE_FILE).is_file()), None)
+
+
+def _save_checkpoint(out_dir: Path, model, optimizer, scheduler, batches: ClipBatches, step: int, keep: int) -> None:
+    folder = out_dir / "checkpoints" / f"step-{step:06d}"
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp / "model")
+    state = {
+        "step": step,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "batches": batches.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+    }
+    torch.save(state, tmp / STATE_FILE)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)  # a checkpoint folder exists only once complete
+    for old in sorted((out_dir / "checkpoints").glob("step-*"))[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _append_log(path: Path, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def read_log(path: str | os.PathLike) -> list[dict]:
+    path = Path(path)
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def plot_training_curves(log_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
+    """Loss terms against step (left) and every evaluated rank-1 against step (right), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = read_log(log_path)
+    fig, (ax_loss, ax_eval) = plt.subplots(1, 2, figsize=(11, 4))
+    train = [r for r in records if "loss" in r]
+    for key in ("loss", "triplet", "ce"):
+        points = [(r["step"], r[key]) for r in train if key in r]
+        if points:
+            ax_loss.plot(*zip(*points, strict=True), label=key)
+    ax_loss.set(xlabel="step", ylabel="loss", title="training loss")
+    ax_loss.legend()
+    evals = [r for r in records if "eval" in r]
+    for key in sorted({k for r in evals for k in r["eval"]}):
+        points = [(r["step"], r["eval"][key]) for r in evals if key in r["eval"]]
+        ax_eval.plot(*zip(*points, strict=True), marker="o", label=key)
+    ax_eval.set(xlabel="step", ylabel="rank-1 (%)", title="evaluation")
+    if evals:
+        ax_eval.legend()
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
+def train_recognizer(
+    config: dict,
+    train_store: ClipStore,
+    out_dir: str | os.PathLike,
+    steps: int | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    evaluate_fn: Callable[[torch.nn.Module], dict] | None = None,
+    progress: bool = True,
+):
+    """Train a recognizer with triplet + cross-entropy losses on P×K batches of clips.
+
+    Args:
+        config: a training config (see `read_config`; `configs/recognizers/*.json`).
+        train_store: the training sequences (`recognizers.data.load_clip_store`).
+        out_dir: where logs, checkpoints and the final `model/` go (layout in the module docstring).
+        steps: total optimisation steps (overrides `trainer.total_steps`).
+        seed: overrides `trainer.seed`; seeds the model's initialisation and every random draw.
+        resume: continue from the latest checkpoint in `out_dir` (refused if there is none).
+        evaluate_fn: called with the (unwrapped, eval-mode) model every `trainer.eval_every`
+            steps and at the end; returns `{name: number}` (e.g. rank-1 per condition) to log.
+        progress: show a tqdm bar.
+
+    Returns:
+        The trained model (unwrapped, in eval mode); its weights are in `out_dir/model`.
+    """
+    from accelerate.utils import set_seed
+
+    config = copy.deepcopy(config)
+    trainer = config.setdefault("trainer", {})
+    if steps is not None:
+        trainer["total_steps"] = steps
+    if seed is not None:
+        trainer["seed"] = seed
+    total_steps, seed = trainer.get("total_steps", 3000), trainer.get("seed", 0)
+    out_dir = Path(out_dir)
+
+    accelerator = make_accelerator(trainer.get("mixed_precision", "no"))
+    set_seed(seed)
+    sampler_cfg, transform_cfg = config.get("sampler", {}), config.get("transform", {})
+    batches = ClipBatches(
+        train_store,
+        p=sampler_cfg.get("p", 8),
+        k=sampler_cfg.get("k", 4),
+        frames=sampler_cfg.get("frames", 30),
+        sample_type=sampler_cfg.get("sample_type", "contiguous"),
+        augment=ClipAugment(**{k: tuple(v) if isinstance(v, list) else v for k, v in transform_cfg.items()}),
+        seed=seed * 1000 + accelerator.process_index,  # each process draws its own batches
+    )
+    model = build_recognizer(config["model"], class_num=len(batches.classes))
+    criterion = LossAggregator(**config.get("loss", {}))
+    optimizer = build_optimizer(model, config.get("optimizer", {}))
+    scheduler = build_scheduler(optimizer, config.get("scheduler", {}), total_steps)
+
+    start_step = 0
+    log_path = out_dir / "log.jsonl"
+    checkpoint = latest_checkpoint(out_dir) if resume else None
+    if resume and checkpoint is None:
+        raise FileNotFoundError(f"--resume: no checkpoint in {out_dir / 'checkpoints'}")
+    if checkpoint is not None:
+        model.load_state_dict(type(model).from_pretrained(checkpoint / "model").state_dict())
+        state = torch.load(checkpoint / STATE_FILE, weights_only=True)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        batches.load_state_dict(state["batches"])
+        torch.set_rng_state(state["torch_rng"])
+        start_step = state["step"]
+        # drop what the interrupted run logged after its last checkpoint
+        kept = [r for r in read_log(log_path) if r.get("step", 0) <= start_step]
+        log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        logger.info("resumed from %s (step %d)", checkpoint, start_step)
+    elif accelerator.is_main_process:
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise FileExistsError(f"{out_dir} is not empty: pass --resume to continue it, or choose a new --out")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log_path.touch()
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    model.train()
+    log_every, eval_every = trainer.get("log_every", 20), trainer.get("eval_every", 0)
+    save_every = trainer.get("save_every", 500)
+
+    def evaluate(step: int) -> None:
+        if evaluate_fn is None or not accelerator.is_main_process:
+            return
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.eval()
+        t0 = time.perf_counter()
+        metrics = evaluate_fn(unwrapped)
+        unwrapped.train()
+        _append_log(log_path, {"step": step, "eval": metrics, "eval_seconds": round(time.perf_counter() - t0, 1)})
+        tqdm.write(f"step {step}: " + ", ".join(f"{k} {v:.1f}" for k, v in metrics.items()))
+
+    bar = tqdm(total=total_steps, initial=start_step, desc="training", unit="step", disable=not progress)
+    batch_iter = iter(batches)
+    t_start, running = time.perf_counter(), {}
+    for step in range(start_step + 1, total_steps + 1):
+        clips, labels = next(batch_iter)
+        clips, labels = clips.to(accelerator.device), labels.to(accelerator.device)
+        output = model(clips)
+        loss, logs = criterion(output, labels)
+        accelerator.backward(loss)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        for key, value in logs.items():
+            running[key] = running.get(key, 0.0) + value
+        bar.update(1)
+        if step % log_every == 0 or step == total_steps:
+            count = log_every if step % log_every == 0 else step % log_every
+            record = {k: round(v / count, 5) for k, v in running.items()}
+            running = {}
+            bar.set_postfix(loss=f"{record['loss']:.3f}")
+            if accelerator.is_main_process:
+                elapsed = round(time.perf_counter() - t_start, 1)
+                _append_log(log_path, {"step": step, **record, "lr": scheduler.get_last_lr()[0], "seconds": elapsed})
+        if eval_every and step % eval_every == 0 and step != total_steps:
+            evaluate(step)
+        if save_every and step % save_every == 0 and step != total_steps and accelerator.is_main_process:
+            _save_checkpoint(out_dir, accelerator.unwrap_model(model), optimizer, scheduler, batches, step, keep=2)
+    bar.close()
+
+    accelerator.wait_for_everyone()
+    model = accelerator.unwrap_model(model)
+    model.eval()
+    if accelerator.is_main_process:
+        model.save_pretrained(out_dir / "model")
+        _save_checkpoint(out_dir, model, optimizer, scheduler, batches, total_steps, keep=1)
+        evaluate(total_steps)
+        plot_training_curves(log_path, out_dir / "curves.png")
+    return model
+
+
+def train_covariate_classifier(
+    judge,
+    train_store: ClipStore,
+    out_dir: str | os.PathLike,
+    config: dict,
+    seed: int = 0,
+    progress: bool = True,
+) -> CovariateClassifier:
+    """Train the covariate heads on frozen judge embeddings of random training clips.
+
+    Args:
+        judge: a trained recognizer (its `embed` gives the features).
+        train_store: training sequences, labelled by condition and view names.
+        out_dir: the classifier is saved to `out_dir/model`, its log to `out_dir/log.jsonl`.
+        config: `model` (CovariateClassifier arguments besides the shapes), `clips_per_sequence`,
+            `frames`, `steps`, `batch_size`, `lr`, and `judge` (the name stored in the classifier).
+        seed: seeds initialisation, clip draws and batches.
+
+    Returns:
+        The trained classifier, in eval mode.
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames, copies = config.get("frames", 30), config.get("clips_per_sequence", 2)
+    # judge features of `copies` random clips per sequence: the heads see what generated clips look like
+    clips, conditions, views = [], [], []
+    for i, seq in enumerate(train_store.frames):
+        for _ in range(copies):
+            clips.append(sample_clip(seq, min(frames, len(seq)), "contiguous", rng))
+            conditions.append(train_store.conditions[i])
+            views.append(train_store.views[i])
+    features = judge.embed(clips, bf16=config.get("bf16", True), progress=progress)  # [N, c, p]
+    model_cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in config.get("model", {}).items() if k != "type"}
+    judge_name = config.get("judge", "gaitset-walkers")
+    _, channels, parts = features.shape
+    classifier = CovariateClassifier(in_channels=channels, parts_num=parts, judge=judge_name, **model_cfg)
+    cfg = classifier.config
+    targets = covariate_targets(
+        conditions, views, cfg.view_angles, cfg.clothing_classes, cfg.carrying_classes, cfg.condition_map
+    )
+    keep = np.ones(len(conditions), bool)
+    for target in targets.values():
+        keep &= target >= 0
+    if not keep.any():
+        raise ValueError("no training sequence has a view and condition the covariate classifier knows")
+    x = torch.from_numpy(features[keep])
+    y = {k: torch.from_numpy(v[keep]) for k, v in targets.items()}
+    optimizer = torch.optim.AdamW(classifier.parameters(), lr=config.get("lr", 1e-3), weight_decay=1e-3)
+    steps, batch_size = config.get("steps", 2000), config.get("batch_size", 256)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(seed)
+    log_path = out_dir / "log.jsonl"
+    log_path.write_text("")
+    classifier.train()
+    for step in tqdm(range(1, steps + 1), desc="covariate heads", disable=not progress, leave=False):
+        index = torch.randint(len(x), (batch_size,), generator=generator)
+        out = classifier(x[index])
+        losses = {k: loss_fn(getattr(out, k), y[k][index]) for k in ("view", "clothing", "carrying")}
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        if step % 100 == 0 or step == steps:
+            _append_log(log_path, {"step": step, "loss": loss.item(), **{k: v.item() for k, v in losses.items()}})
+    classifier.eval()
+    classifier.save_pretrained(out_dir / "model")
+    return classifier

@@ -1,0 +1,44 @@
+"""`studio app`: serve the Gradio web studio (local only by default)."""
+
+from __future__ import annotations
+
+NAME = "app"
+HELP = "serve the web studio (Gradio) on 127.0.0.1: load, preview, synthesize"
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1, this machine only)"
+    )
+    parser.add_argument("--port", type=int, default=7860, help="TCP port (default 7860)")
+    parser.add_argument("--generator", default=None, help="generator folder for Synthesize (default: the bundled one)")
+    parser.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default 50)")
+    parser.add_argument("--max-video-frames", type=int, default=1500, help="frames read from an uploaded video")
+    parser.add_argument("--concurrency", type=int, default=2, help="requests of one kind run at once (default 2)")
+    parser.add_argument("--work-dir", default=None, help="the app's own folder for temp files and downloads")
+
+
+def run(args) -> int:
+    if args.max_upload_mb <= 0:
+        raise ValueError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    if args.concurrency < 1:
+        raise ValueError(f"--concurrency must be at least 1, got {args.concurrency}")
+    from app import AppConfig, prepare_environment
+
+    prepare_environment(args.work_dir)  # before gradio is imported
+    from app.studio_app import launch_app
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}: anyone who can reach it can use the app (no login)")
+    config = AppConfig(
+        host=args.host,
+        port=args.port,
+        generator=args.generator,
+        max_upload_mb=args.max_upload_mb,
+        max_video_frames=args.max_video_frames,
+        concurrency=args.concurrency,
+        work_dir=args.work_dir,
+    )
+    print(f"Gait Studio on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    launch_app(config, block=True)
+    return 0

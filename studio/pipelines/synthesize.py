@@ -1,0 +1,202 @@
+"""Synthesize a dataset of novel people: identities × views × conditions, in the OpenGait layout.
+
+The web app's Synthesize tab and (later) the CLI call `synthesize_dataset`. Identities come from
+the generator's identity bank when it ships one (novel mixes of real identities, pushed away
+from each of them), else they are random unit vectors in the conditioner's embedding space.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from studio.data.atomic import atomic_write_text
+from studio.data.opengait import Partition, write_partition, write_pkl_sequence
+
+CONDITION_TYPES = ("nm", "bg", "cl")
+CONDITION_COVARIATES = {"nm": ("normal", "none"), "bg": ("normal", "bag"), "cl": ("coat", "none")}
+MAX_IDENTITIES = 100
+NOT_INSTALLED = "generator weights not installed: train with `studio train-generator` or pass --generator PATH"
+
+
+class GeneratorUnavailable(FileNotFoundError):
+    """No generator weights where they were looked for; the message says how to get some."""
+
+
+class _LazyConditioner:
+    """Loads the bundled conditioner on first `embed`: synthesis from embeddings never needs it."""
+
+    def __init__(self):
+        self._model = None
+
+    def embed(self, *args, **kwargs):
+        if self._model is None:
+            import recognizers
+
+            self._model = recognizers.load_conditioner()
+        return self._model.embed(*args, **kwargs)
+
+
+def load_synthesis_pipeline(name_or_path: str | os.PathLike | None = None):
+    """The generation pipeline for synthesis: a folder, or the bundled one (None).
+
+    Raises:
+        GeneratorUnavailable: no generator folder there (message: how to train or pass one).
+        GaitDataError: the folder is there but its weights are corrupt.
+    """
+    import generators  # local: torch and diffusers load only when a generator is wanted
+
+    name = name_or_path if name_or_path is not None else generators.BUNDLED_GENERATOR
+    candidates = [Path(name), generators.WEIGHTS_DIR / str(name)]
+    if not any((c / "pipeline_index.json").is_file() for c in candidates):
+        where = name if name_or_path is not None else generators.WEIGHTS_DIR / str(name)
+        raise GeneratorUnavailable(f"{NOT_INSTALLED} (looked in {where})")
+    return generators.load_generator(name, conditioner=_LazyConditioner())
+
+
+def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.PathLike | None = None):
+    """`count` identity embeddings for people who do not exist.
+
+    Args:
+        pipeline: a `GaitGenerationPipeline` (fixes the embedding size).
+        count: how many.
+        seed: randomness.
+        bank_folder: an `IdentityBank` folder; its novel identities are used when it loads.
+
+    Returns:
+        (`float32 [count, E]` unit embeddings, per identity a JSON-ready dict of where it came from).
+    """
+    if bank_folder is not None and (Path(bank_folder) / "identity_bank.safetensors").is_file():
+        from generators import IdentityBank
+
+        bank = IdentityBank.load(bank_folder)
+        embeddings, info = bank.novel(count, seed=seed)
+        return embeddings, [{"source": "identity_bank", **i} for i in info]
+    dim = int(pipeline.denoiser.config.identity_dim)
+    rng = np.random.default_rng(seed)
+    embeddings = rng.standard_normal((count, dim)).astype(np.float32)
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True).clip(min=1e-12)
+    return embeddings, [{"source": "random", "seed": seed, "index": i} for i in range(count)]
+
+
+def _check_request(num_identities: int, views: Sequence[str], conditions: Sequence[str]) -> tuple[list, list]:
+    if not 1 <= int(num_identities) <= MAX_IDENTITIES:
+        raise ValueError(f"num_identities must be within 1–{MAX_IDENTITIES}, got {num_identities}")
+    if not views:
+        raise ValueError("choose at least one view (e.g. '090')")
+    if not conditions:
+        raise ValueError(f"choose at least one condition of {', '.join(CONDITION_TYPES)}")
+    view_names = []
+    for v in views:
+        try:
+            deg = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"view {v!r} is not an angle in degrees (e.g. '090')") from None
+        if not 0 <= deg <= 180:
+            raise ValueError(f"view {v!r} is outside 000–180")
+        view_names.append(f"{int(round(deg)):03d}")
+    kinds = []
+    for c in conditions:
+        kind = str(c).split("-")[0].lower()
+        if kind not in CONDITION_TYPES:
+            raise ValueError(f"condition {c!r} is not one of {', '.join(CONDITION_TYPES)}")
+        kinds.append(kind)
+    return list(dict.fromkeys(view_names)), list(dict.fromkeys(kinds))
+
+
+def synthesize_dataset(
+    pipeline,
+    out_root: str | os.PathLike,
+    num_identities: int,
+    views: Sequence[str],
+    conditions: Sequence[str],
+    seed: int = 0,
+    num_frames: int = 30,
+    steps: int = 20,
+    guidance: float = 2.0,
+    bank_folder: str | os.PathLike | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Generate every (novel identity, view, condition) clip and write an OpenGait-layout dataset.
+
+    Args:
+        pipeline: a `GaitGenerationPipeline` (e.g. from `load_synthesis_pipeline`).
+        out_root: dataset folder to write (`<subject>/<condition>/<view>/<view>.pkl`,
+            `partition.json`, `manifest.json`); every file is written atomically.
+        num_identities: novel people to make (1–100); subjects are named `novel-001`, ...
+        views: views as dataset names (`'000'` ... `'180'`).
+        conditions: condition types `nm` / `bg` / `cl` (or names like `nm-01`).
+        seed: identities and sampling follow from it.
+        num_frames, steps, guidance: passed to the pipeline.
+        bank_folder: an identity bank to draw novel identities from (None or missing: random).
+        progress: called as `progress(identities_done, num_identities)`.
+
+    Returns:
+        The manifest (also written as `manifest.json`): settings, identities and every sequence
+        with its pkl path relative to `out_root`.
+    """
+    view_names, kinds = _check_request(num_identities, views, conditions)
+    out_root = Path(out_root)
+    started = time.time()
+    embeddings, identity_info = novel_identities(pipeline, int(num_identities), seed, bank_folder)
+    # one clip per (view, condition) for each identity, in one pipeline call
+    grid = [(v, k) for k in kinds for v in view_names]
+    clothing = [CONDITION_COVARIATES[k][0] for _, k in grid]
+    carrying = [CONDITION_COVARIATES[k][1] for _, k in grid]
+    sequences, identities = [], []
+    if progress:
+        progress(0, len(embeddings))
+    for i, embedding in enumerate(embeddings):
+        subject = f"novel-{i + 1:03d}"
+        clips = pipeline(
+            identity=embedding,
+            view=[v for v, _ in grid],
+            clothing=clothing,
+            carrying=carrying,
+            num_clips=len(grid),
+            num_frames=num_frames,
+            steps=steps,
+            guidance=guidance,
+            seed=seed * 100_003 + i,
+            subject=subject,
+        )
+        for (view, _), clip in zip(grid, clips):
+            clip.view = view  # the requested name, exactly as the dataset will call it
+            path = write_pkl_sequence(out_root, clip)
+            sequences.append(
+                {
+                    "subject": subject,
+                    "condition": clip.condition,
+                    "view": view,
+                    "frames": clip.num_frames,
+                    "path": path.relative_to(out_root).as_posix(),
+                }
+            )
+        identities.append({"subject": subject, **identity_info[i]})
+        if progress:
+            progress(i + 1, len(embeddings))
+    subjects = [d["subject"] for d in identities]
+    write_partition(out_root / "partition.json", Partition(train=subjects, test=[]))
+    manifest = {
+        "kind": "gait-studio synthetic dataset",
+        "layout": "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]",
+        "settings": {
+            "num_identities": int(num_identities),
+            "views": view_names,
+            "conditions": kinds,
+            "seed": int(seed),
+            "num_frames": int(num_frames),
+            "steps": int(steps),
+            "guidance": float(guidance),
+        },
+        "identities": identities,
+        "sequences": sequences,
+        "seconds": round(time.time() - started, 2),
+    }
+    atomic_write_text(out_root / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+    return manifest
