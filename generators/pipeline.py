@@ -48,6 +48,8 @@ class GaitGenerationPipeline:
         scheduler: a diffusers scheduler (DDIM or DPM-Solver for sampling).
         conditioner: optional recognizer with `embed(list[GaitSequence]) -> np.ndarray`, needed
             only when identities are given as clips rather than embeddings.
+        identity_bank: optional `IdentityBank` of the identities the generator was trained on
+            (the source of novel identities and anonymization targets); saved with the folder.
     """
 
     def __init__(
@@ -56,11 +58,13 @@ class GaitGenerationPipeline:
         denoiser: GaitLatentDenoiser,
         scheduler: SchedulerMixin,
         conditioner=None,
+        identity_bank=None,
     ):
         self.autoencoder = autoencoder.eval()
         self.denoiser = denoiser.eval()
         self.scheduler = scheduler
         self.conditioner = conditioner
+        self.identity_bank = identity_bank
 
     # ---- folders -------------------------------------------------------------------------
     def save_pretrained(self, folder: str | os.PathLike, half: bool = False) -> None:
@@ -71,6 +75,8 @@ class GaitGenerationPipeline:
         for name, model in (("autoencoder", self.autoencoder), ("denoiser", self.denoiser)):
             (copy.deepcopy(model).half() if half else model).save_pretrained(folder / name)
         self.scheduler.save_pretrained(folder / "scheduler")
+        if self.identity_bank is not None:
+            self.identity_bank.save(folder / "identity_bank")
         index = {"autoencoder": "SilhouetteAutoencoder", "denoiser": "GaitLatentDenoiser"}
         index["scheduler"] = type(self.scheduler).__name__
         (folder / "pipeline_index.json").write_text(json.dumps(index, indent=1) + "\n")
@@ -96,7 +102,12 @@ class GaitGenerationPipeline:
         if name not in SCHEDULERS:
             raise ValueError(f"unknown scheduler {name!r}; allowed: {', '.join(SCHEDULERS)}")
         sched = SCHEDULERS[name].from_pretrained(folder / "scheduler")
-        return cls(autoencoder, denoiser, sched, conditioner)
+        bank = None
+        if (folder / "identity_bank").is_dir():
+            from generators.identity_bank import IdentityBank  # the bank imports this module
+
+            bank = IdentityBank.load(folder / "identity_bank")
+        return cls(autoencoder, denoiser, sched, conditioner, bank)
 
     # ---- conditions ----------------------------------------------------------------------
     def encode_identity(self, identity) -> torch.Tensor | None:

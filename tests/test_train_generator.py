@@ -43,6 +43,7 @@ def test_stages_resume_and_the_pipeline_generates(tiny_walkers, tmp_path):
     pipeline = load_generator(run / "pipeline", conditioner=GaitBase.from_pretrained(conditioner))
     clips = pipeline(identity=np.ones(pipeline.denoiser.config.identity_dim), view=90, clothing="coat", steps=2)
     assert clips[0].frames.shape == (30, 64, 64) and clips[0].condition == "cl-01"
+    assert len(pipeline.identity_bank) == 3, "the training identities ship with the pipeline"
     bundled = bundle_generator(run, tmp_path / "bundled", command="studio train-generator ...")
     card = (bundled / "README.md").read_text()
     assert "mean foreground IoU" in card and "not yet run" in card and "studio train-generator" in card
@@ -51,5 +52,6 @@ def test_stages_resume_and_the_pipeline_generates(tiny_walkers, tmp_path):
     assert half < 0.6 * full, "bundled weights are stored in float16"
     again = load_generator(bundled, conditioner=GaitBase.from_pretrained(conditioner))
     assert next(again.denoiser.parameters()).dtype == torch.float32
+    assert again.identity_bank.subjects == pipeline.identity_bank.subjects
     with pytest.raises(ValueError, match="stop_after"):
         train_generator(tiny_walkers, run, recipe, stop_after="everything")

@@ -67,14 +67,17 @@ def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.
         count: how many.
         seed: randomness.
         bank_folder: an `IdentityBank` folder; its novel identities are used when it loads.
+            Without one, the pipeline's own bank (shipped in its folder) is used when it has one.
 
     Returns:
         (`float32 [count, E]` unit embeddings, per identity a JSON-ready dict of where it came from).
     """
+    bank = getattr(pipeline, "identity_bank", None)
     if bank_folder is not None and (Path(bank_folder) / "identity_bank.safetensors").is_file():
         from generators import IdentityBank
 
         bank = IdentityBank.load(bank_folder)
+    if bank is not None:
         embeddings, info = bank.novel(count, seed=seed)
         return embeddings, [{"source": "identity_bank", **i} for i in info]
     dim = int(pipeline.denoiser.config.identity_dim)

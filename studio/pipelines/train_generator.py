@@ -20,6 +20,7 @@ from diffusers import DPMSolverMultistepScheduler
 from tqdm.auto import tqdm
 
 from generators.data import ClipConditions, LatentClipDataset
+from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline, normalize_identity
 from generators.training import (
     AutoencoderTrainingConfig,
@@ -72,22 +73,24 @@ def _load_clips(root: Path, subjects: list[str] | None, tag: str) -> _Clips:
     return clips
 
 
-def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: int) -> np.ndarray:
-    """Per clip, the normalised identity embedding of ANOTHER clip of its subject."""
+def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: int) -> tuple[np.ndarray, IdentityBank]:
+    """Per clip, the normalised identity embedding of ANOTHER clip of its subject; and the bank
+    of every training subject (mean of its embedded clips)."""
     rng = np.random.default_rng(seed)
     by_subject = defaultdict(list)
     for i, s in enumerate(clips.subjects):
         by_subject[s].append(i)
     chosen = sorted(int(i) for idx in by_subject.values() for i in rng.permutation(idx)[:per_subject])
-    embeddings = conditioner.embed([clips.frames[i] for i in chosen], bf16=True, progress=True)
+    embeddings = normalize_identity(conditioner.embed([clips.frames[i] for i in chosen], bf16=True, progress=True))
     pool = defaultdict(list)
-    for i, e in zip(chosen, normalize_identity(embeddings).numpy()):
+    for i, e in zip(chosen, embeddings.numpy()):
         pool[clips.subjects[i]].append((i, e))
-    identities = np.zeros((len(clips.frames), pool[clips.subjects[0]][0][1].shape[0]), np.float32)
+    identities = np.zeros((len(clips.frames), embeddings.shape[1]), np.float32)
     for i, s in enumerate(clips.subjects):
         others = [e for j, e in pool[s] if j != i] or [e for _, e in pool[s]]
         identities[i] = others[rng.integers(len(others))]
-    return identities
+    bank = IdentityBank.from_embeddings(embeddings.numpy(), [clips.subjects[i] for i in chosen])
+    return identities, bank
 
 
 def _clip_latents(autoencoder, clips: _Clips, cache: Path, keep: int, resume: bool) -> list[np.ndarray]:
@@ -182,7 +185,7 @@ def train_generator(
 
     # 3. identity references from the conditioner
     conditioner = recognizers.load_recognizer(recipe.conditioner)
-    identities = _reference_identities(conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed)
+    identities, bank = _reference_identities(conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed)
     dataset = LatentClipDataset(latents, clips.subjects, clips.conditions, identities, recipe.denoiser.clip_frames)
 
     # 4. the denoiser
@@ -194,7 +197,7 @@ def train_generator(
         beta_schedule=recipe.denoiser.beta_schedule,
         prediction_type=recipe.denoiser.prediction_type,
     )
-    pipeline = GaitGenerationPipeline(autoencoder, denoiser, scheduler)
+    pipeline = GaitGenerationPipeline(autoencoder, denoiser, scheduler, identity_bank=bank)
     pipeline.save_pretrained(out_dir / "pipeline")
     summary = {
         "data": str(data),
