@@ -39,6 +39,7 @@ def test_stages_resume_and_the_pipeline_generates(tiny_walkers, tmp_path):
     stamp = cache.stat().st_mtime_ns
     summary = train_generator(tiny_walkers, run, recipe)
     assert cache.stat().st_mtime_ns == stamp, "finished stages are reused, not redone"
+    assert (run / "references" / "identities.npz").exists()
     assert summary["training_subjects"] == 3 and 0 <= summary["autoencoder"]["mean_iou"] <= 1
     pipeline = load_generator(run / "pipeline", conditioner=GaitBase.from_pretrained(conditioner))
     clips = pipeline(identity=np.ones(pipeline.denoiser.config.identity_dim), view=90, clothing="coat", steps=2)

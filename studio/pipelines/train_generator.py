@@ -93,6 +93,21 @@ def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: in
     return identities, bank
 
 
+def _cached_references(cache: Path, conditioner, clips: _Clips, per_subject: int, seed: int, resume: bool):
+    """`_reference_identities`, read from / written to `cache/` (embedding thousands of clips takes minutes)."""
+    if resume and (cache / "identities.npz").exists():
+        with np.load(cache / "identities.npz") as stored:
+            identities = stored["identities"]
+        if len(identities) == len(clips.frames):
+            return identities, IdentityBank.load(cache)
+        logger.warning("%s holds references of other clips; embedding again", cache)
+    identities, bank = _reference_identities(conditioner, clips, per_subject, seed)
+    bank.save(cache)
+    with atomic_open(cache / "identities.npz", "wb") as f:
+        np.savez(f, identities=identities)
+    return identities, bank
+
+
 def _clip_latents(autoencoder, clips: _Clips, cache: Path, keep: int, resume: bool) -> list[np.ndarray]:
     """Latents of each clip's central `keep` frames; read from / written to `cache` (npz)."""
     lengths = np.array([min(len(f), keep) for f in clips.frames])
@@ -185,7 +200,9 @@ def train_generator(
 
     # 3. identity references from the conditioner
     conditioner = recognizers.load_recognizer(recipe.conditioner)
-    identities, bank = _reference_identities(conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed)
+    identities, bank = _cached_references(
+        out_dir / "references", conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed, resume
+    )
     dataset = LatentClipDataset(latents, clips.subjects, clips.conditions, identities, recipe.denoiser.clip_frames)
 
     # 4. the denoiser
