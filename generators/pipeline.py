@@ -216,7 +216,7 @@ class GaitGenerationPipeline:
         """`[b, t, d]` latents → `float32 [b, t, 64, 44]` masks in [0, 1]."""
         b, t, d = latents.shape
         masks = self.autoencoder.decode(latents.reshape(b * t, d))  # [b*t, 1, 64, 44]
-        return masks.reshape(b, t, *masks.shape[-2:]).numpy()
+        return masks.reshape(b, t, *masks.shape[-2:]).float().numpy()  # float: bf16 autocast has no numpy type
 
     @torch.no_grad()
     def encode_clip(self, sequence: GaitSequence) -> torch.Tensor:
