@@ -17,6 +17,8 @@ def test_demo_renders_a_dataset_and_previews(tmp_path, capsys):
     assert set(part.train) | set(part.test) == {"001", "002", "003"}
     gif = Image.open(summary["previews"]["side_by_side_gif"])
     assert gif.n_frames >= 30
+    generated = Image.open(summary["previews"]["real_vs_generated_gif"])
+    assert generated.n_frames >= 30 and generated.size[0] > gif.size[0] // 2
     for path in summary["previews"].values():
         assert (tmp_path / "demo" / "previews").samefile(path.rsplit("/", 1)[0])
     assert "summary:" in capsys.readouterr().out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 NAME = "demo"
-HELP = "the main job on the embedded default: render procedural walkers and write previews"
+HELP = "the main job on the embedded default: render procedural walkers, generate with the bundled weights, previews"
 
 
 def add_arguments(parser):

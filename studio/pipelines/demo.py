@@ -1,6 +1,7 @@
 """The main job on the embedded default: what a newcomer runs first (`studio demo`).
 
-Renders a small CASIA-B-like walker dataset and writes previews of it. Each stage writes into
+Renders a small CASIA-B-like walker dataset, writes previews of it, and has the bundled
+generator walk one of its people again in a coat, from the front and with a bag. Each stage writes into
 its own sub-folder of `out_dir`, and `demo_summary.json` lists what was made.
 """
 
@@ -23,6 +24,23 @@ logger = logging.getLogger(__name__)
 
 DEMO_VIEWS = ("000", "036", "090", "144", "180")
 DEMO_CONDITIONS = ("nm-01", "nm-02", "bg-01", "cl-01")
+
+
+def _generate_from_reference(reference, seed: int):
+    """Clips of the reference's person under other covariates, by the bundled generator."""
+    from generators import load_generator
+
+    pipeline = load_generator()
+    return pipeline(
+        identity=reference,
+        view=[90, 0, 144],
+        clothing=["coat", "normal", "normal"],
+        carrying=["none", "none", "bag"],
+        num_clips=3,
+        steps=20,
+        seed=seed,
+        subject=reference.subject,
+    )
 
 
 def run_demo(
@@ -69,6 +87,17 @@ def run_demo(
             previews / "nm_vs_cl.gif", [by_condition[0], by_condition[-1]], labels=[conditions[0], conditions[-1]]
         ),
     }
+
+    # 3. the bundled generator: this walker, generated from one reference clip at other covariates
+    generated = _generate_from_reference(by_condition[0], seed)
+    real_coat = read_sequence(sequence_pkl_path(data_root, first, conditions[-1], side))
+    made["real_vs_generated_gif"] = write_gif(
+        previews / "real_vs_generated.gif", [real_coat, generated[0]], labels=["real cl", "generated cl"]
+    )
+    made["generated_strip"] = write_png(
+        previews / "generated.png",
+        png_strip([by_condition[0], *generated], labels=["reference", "gen cl 090", "gen nm 000", "gen bg 144"]),
+    )
     summary = {
         "dataset": str(data_root),
         "sequences": render["sequences"],
