@@ -115,7 +115,7 @@ class GaitEditor:
 
     # ---- the shared recipe ----------------------------------------------------------------
     def _conditions(self, identity: torch.Tensor, covariates: dict) -> dict:
-        return self.pipeline._condition_tensors(
+        return self.pipeline.condition_tensors(
             1, identity, covariates["view"], covariates["clothing"], covariates["carrying"], None
         )
 

@@ -135,7 +135,8 @@ class GaitGenerationPipeline:
             raise ValueError(f"{name} has {len(values)} entries for {n} clips")
         return values
 
-    def _condition_tensors(self, n, identity, view, clothing, carrying, speed):
+    def condition_tensors(self, n, identity, view, clothing, carrying, speed) -> dict:
+        """Validated condition values (one or one per clip) → the denoiser's condition tensors for `n` clips."""
         mask = torch.ones(n, len(CONDITION_NAMES), dtype=torch.bool)
         ident = self.encode_identity(identity)
         if ident is not None:
@@ -270,7 +271,7 @@ class GaitGenerationPipeline:
             raise ValueError(f"num_frames must be within 1–128, got {num_frames}")
         if num_clips <= 0:
             raise ValueError(f"num_clips must be positive, got {num_clips}")
-        conditions = self._condition_tensors(num_clips, identity, view, clothing, carrying, speed)
+        conditions = self.condition_tensors(num_clips, identity, view, clothing, carrying, speed)
         subjects = self._broadcast(subject, num_clips, "subject")
         generator = torch.Generator().manual_seed(int(seed))
         # 1. draw all the noise first, so a clip does not depend on the batch size
