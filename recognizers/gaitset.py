@@ -29,8 +29,12 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
     """GaitSet-style recognizer.
 
     Args:
-        channels: channels of the three conv stages (stages 1 and 2 end with 2x2 max pooling).
-        bin_num: horizontal strips of the pyramid, applied to both branches.
+        channels: channels of the three conv stages (stage 1 ends with 2x2 max pooling).
+        bin_num: horizontal strips of the pyramid, applied to both branches; each must divide
+            the height of the last feature map.
+        stem_stride: stride of the first conv; 2 quarters the cost of every later layer (the
+            CPU setting), 1 is the paper's full-resolution first stage.
+        pool_stage2: end stage 2 (and the global branch) with 2x2 max pooling too, as the paper does.
         embedding_dim: channels of each part's embedding.
         class_num: identities of the training set (size of the BNNeck classifier).
     """
@@ -42,14 +46,16 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
         bin_num: tuple[int, ...] = (16, 8, 4, 2, 1),
         embedding_dim: int = 128,
         class_num: int = 74,
+        stem_stride: int = 1,
+        pool_stage2: bool = True,
     ):
         super().__init__()
         c1, c2, c3 = channels
         parts_num = 2 * sum(bin_num)
-        self.stage1 = PerFrame(nn.Sequential(ConvBlock(1, c1, 5), ConvBlock(c1, c1, 3, pool=True)))
-        self.stage2 = PerFrame(nn.Sequential(ConvBlock(c1, c2, 3), ConvBlock(c2, c2, 3, pool=True)))
+        self.stage1 = PerFrame(nn.Sequential(ConvBlock(1, c1, 5, stride=stem_stride), ConvBlock(c1, c1, 3, pool=True)))
+        self.stage2 = PerFrame(nn.Sequential(ConvBlock(c1, c2, 3), ConvBlock(c2, c2, 3, pool=pool_stage2)))
         self.stage3 = PerFrame(nn.Sequential(ConvBlock(c2, c3, 3), ConvBlock(c3, c3, 3)))
-        self.global2 = nn.Sequential(ConvBlock(c1, c2, 3), ConvBlock(c2, c2, 3, pool=True))
+        self.global2 = nn.Sequential(ConvBlock(c1, c2, 3), ConvBlock(c2, c2, 3, pool=pool_stage2))
         self.global3 = nn.Sequential(ConvBlock(c2, c3, 3), ConvBlock(c3, c3, 3))
         self.set_pool = TemporalMaxPool()
         self.pyramid = HorizontalPoolingPyramid(tuple(bin_num))
@@ -68,6 +74,8 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
             `RecognizerOutput` with `embeddings [n, embedding_dim, p]` and `logits [n, class_num, p]`,
             `p = 2 * sum(bin_num)`.
         """
+        # shapes for the paper's setting (stem_stride 1, pool_stage2); the CPU setting
+        # (stem_stride 2, no stage-2 pool) reaches the same 16x11 maps at a quarter of the cost
         x = self.stage1(silhouettes.unsqueeze(1))  # [n, c1, s, 32, 22]
         g = self.global2(self.set_pool(x, seq_lengths))  # [n, c2, 16, 11]
         x = self.stage2(x)  # [n, c2, s, 16, 11]

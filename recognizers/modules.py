@@ -146,9 +146,9 @@ class ResNetBackbone(nn.Sequential):
 class ConvBlock(nn.Sequential):
     """Conv + leaky ReLU (GaitSet's plain per-frame layers), optionally followed by 2x2 max pooling."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: bool = False, stride: int = 1):
         layers = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False),
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2, bias=False),
             nn.LeakyReLU(inplace=True),
         ]
         if pool:
