@@ -92,6 +92,21 @@ def load_clip_store(
     return store
 
 
+def concat_clip_stores(*stores: ClipStore) -> ClipStore:
+    """One store holding the sequences of several (e.g. real clips plus generated ones), in order."""
+    out = ClipStore()
+    for store in stores:
+        out.frames.extend(store.frames)
+        out.subjects.extend(store.subjects)
+        out.conditions.extend(store.conditions)
+        out.views.extend(store.views)
+        out.sources.extend(store.sources)
+        out.report.loaded += store.report.loaded
+        out.report.skipped.extend(store.report.skipped)
+        out.report.single_frame.extend(store.report.single_frame)
+    return out
+
+
 def sample_clip(frames: np.ndarray, num_frames: int, sample_type: str, rng: np.random.Generator) -> np.ndarray:
     """Draw a training clip of exactly `num_frames` frames from `uint8 [T, h, w]`.
 

@@ -67,6 +67,8 @@ class EmbedMixin:
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
+        if device.type == "cpu":
+            self.to(memory_format=torch.channels_last)  # oneDNN convs: ~2x faster on CPU, same numbers
         autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
         out = []
         bar = tqdm(total=len(clips), desc="embedding", unit="seq", disable=not progress, leave=False)

@@ -35,6 +35,7 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
         stem_stride: stride of the first conv; 2 quarters the cost of every later layer (the
             CPU setting), 1 is the paper's full-resolution first stage.
         pool_stage2: end stage 2 (and the global branch) with 2x2 max pooling too, as the paper does.
+        batch_norm: batch norm after every conv (not in the paper; see `ConvBlock`).
         embedding_dim: channels of each part's embedding.
         class_num: identities of the training set (size of the BNNeck classifier).
     """
@@ -48,15 +49,20 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
         class_num: int = 74,
         stem_stride: int = 1,
         pool_stage2: bool = True,
+        batch_norm: bool = False,
     ):
         super().__init__()
         c1, c2, c3 = channels
+
+        def block(*args, **kwargs) -> ConvBlock:
+            return ConvBlock(*args, batch_norm=batch_norm, **kwargs)
+
         parts_num = 2 * sum(bin_num)
-        self.stage1 = PerFrame(nn.Sequential(ConvBlock(1, c1, 5, stride=stem_stride), ConvBlock(c1, c1, 3, pool=True)))
-        self.stage2 = PerFrame(nn.Sequential(ConvBlock(c1, c2, 3), ConvBlock(c2, c2, 3, pool=pool_stage2)))
-        self.stage3 = PerFrame(nn.Sequential(ConvBlock(c2, c3, 3), ConvBlock(c3, c3, 3)))
-        self.global2 = nn.Sequential(ConvBlock(c1, c2, 3), ConvBlock(c2, c2, 3, pool=pool_stage2))
-        self.global3 = nn.Sequential(ConvBlock(c2, c3, 3), ConvBlock(c3, c3, 3))
+        self.stage1 = PerFrame(nn.Sequential(block(1, c1, 5, stride=stem_stride), block(c1, c1, 3, pool=True)))
+        self.stage2 = PerFrame(nn.Sequential(block(c1, c2, 3), block(c2, c2, 3, pool=pool_stage2)))
+        self.stage3 = PerFrame(nn.Sequential(block(c2, c3, 3), block(c3, c3, 3)))
+        self.global2 = nn.Sequential(block(c1, c2, 3), block(c2, c2, 3, pool=pool_stage2))
+        self.global3 = nn.Sequential(block(c2, c3, 3), block(c3, c3, 3))
         self.set_pool = TemporalMaxPool()
         self.pyramid = HorizontalPoolingPyramid(tuple(bin_num))
         self.fcs = SeparateFCs(parts_num, c3, embedding_dim)

@@ -144,13 +144,25 @@ class ResNetBackbone(nn.Sequential):
 
 
 class ConvBlock(nn.Sequential):
-    """Conv + leaky ReLU (GaitSet's plain per-frame layers), optionally followed by 2x2 max pooling."""
+    """Conv (+ batch norm) + leaky ReLU (GaitSet's plain per-frame layers), optionally followed by 2x2 max pooling.
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: bool = False, stride: int = 1):
-        layers = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2, bias=False),
-            nn.LeakyReLU(inplace=True),
-        ]
+    Batch norm is not in the paper; with it the embeddings keep a usable scale early, so the
+    triplet loss works within a CPU-sized step budget (without it, it sat at the margin).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        pool: bool = False,
+        stride: int = 1,
+        batch_norm: bool = False,
+    ):
+        layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2, bias=False)]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
+        layers.append(nn.LeakyReLU(inplace=True))
         if pool:
             layers.append(nn.MaxPool2d(2))
         super().__init__(*layers)

@@ -19,6 +19,11 @@ def add_arguments(parser):
     parser.add_argument("--embeddings", help="read embeddings from this .npz (from `studio embed`) instead of --data")
     parser.add_argument("--calibrate", action="store_true", help="store a verification threshold in the weights")
     parser.add_argument("--far", type=float, default=0.01, help="false-accept rate of that threshold")
+    parser.add_argument(
+        "--reference-templates",
+        action="store_true",
+        help="also store templates of EVERY subject of --data (nm-01..04) in the weights, for novelty checks",
+    )
 
 
 def run(args) -> int:
@@ -69,6 +74,18 @@ def run(args) -> int:
                 f"verification threshold {calibration['threshold']:.4f} ({args.metric}): "
                 f"FAR {100 * calibration['far']:.2f}%, TAR {100 * calibration['tar']:.2f}%; saved in {folder}"
             )
+    if args.reference_templates and not is_covariate:
+        from evaluation.novelty import ReferenceTemplates
+
+        if not args.data:
+            raise ValueError("--reference-templates needs --data")
+        references = ReferenceTemplates.from_dataset(recognizer, args.data, far=args.far)
+        references.save(folder)
+        results["reference_templates"] = {"subjects": len(references.subjects), "threshold": references.threshold}
+        print(
+            f"reference templates of {len(references.subjects)} subjects saved in {folder} "
+            f"(template threshold {references.threshold:.4f} at FAR {100 * args.far:.0f}%)"
+        )
     atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
     print(f"results written to {args.out}")
     return 0

@@ -59,6 +59,19 @@ def load_synthesis_pipeline(name_or_path: str | os.PathLike | None = None):
     return generators.load_generator(name, conditioner=_LazyConditioner())
 
 
+def load_novelty_judge():
+    """The bundled judge and its reference templates of known people, for `synthesize_dataset`'s check.
+
+    Raises:
+        FileNotFoundError: no bundled judge, or it ships no reference templates.
+    """
+    import recognizers
+    from evaluation.novelty import ReferenceTemplates
+
+    judge = recognizers.load_judge()
+    return judge, ReferenceTemplates.load(recognizers.resolve_weights(recognizers.JUDGE))
+
+
 def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.PathLike | None = None):
     """`count` identity embeddings for people who do not exist.
 
@@ -124,6 +137,8 @@ def synthesize_dataset(
     guidance: float = 2.0,
     bank_folder: str | os.PathLike | None = None,
     progress: Callable[[int, int], None] | None = None,
+    judge=None,
+    references=None,
 ) -> dict:
     """Generate every (novel identity, view, condition) clip and write an OpenGait-layout dataset.
 
@@ -138,10 +153,15 @@ def synthesize_dataset(
         num_frames, steps, guidance: passed to the pipeline.
         bank_folder: an identity bank to draw novel identities from (None or missing: random).
         progress: called as `progress(identities_done, num_identities)`.
+        judge, references: a judge recognizer (never the conditioner) and the known people's
+            `evaluation.novelty.ReferenceTemplates` in its space: when both are given, every
+            identity is checked — distinct from every known person (below the template threshold
+            at FAR 1%) and consistent with itself across its clips (needs ≥ 2 clips each) — and
+            the verdicts go into the manifest.
 
     Returns:
         The manifest (also written as `manifest.json`): settings, identities and every sequence
-        with its pkl path relative to `out_root`.
+        with its pkl path relative to `out_root`, and `novelty` when checked.
     """
     view_names, kinds = _check_request(num_identities, views, conditions)
     out_root = Path(out_root)
@@ -151,7 +171,7 @@ def synthesize_dataset(
     grid = [(v, k) for k in kinds for v in view_names]
     clothing = [CONDITION_COVARIATES[k][0] for _, k in grid]
     carrying = [CONDITION_COVARIATES[k][1] for _, k in grid]
-    sequences, identities = [], []
+    sequences, identities, clips_made = [], [], []
     if progress:
         progress(0, len(embeddings))
     for i, embedding in enumerate(embeddings):
@@ -168,6 +188,7 @@ def synthesize_dataset(
             seed=seed * 100_003 + i,
             subject=subject,
         )
+        clips_made.extend(clips)
         for (view, _), clip in zip(grid, clips):
             clip.view = view  # the requested name, exactly as the dataset will call it
             path = write_pkl_sequence(out_root, clip)
@@ -183,6 +204,13 @@ def synthesize_dataset(
         identities.append({"subject": subject, **identity_info[i]})
         if progress:
             progress(i + 1, len(embeddings))
+    novelty = None
+    if judge is not None and references is not None:
+        embeddings_judge = judge.embed(clips_made, bf16=True)
+        novelty = references.check(embeddings_judge, [c.subject for c in clips_made])
+        for d in identities:
+            d["novelty"] = novelty["per_identity"][d["subject"]]
+        novelty = {k: v for k, v in novelty.items() if k != "per_identity"}
     subjects = [d["subject"] for d in identities]
     write_partition(out_root / "partition.json", Partition(train=subjects, test=[]))
     manifest = {
@@ -198,6 +226,7 @@ def synthesize_dataset(
             "guidance": float(guidance),
         },
         "identities": identities,
+        "novelty": novelty,
         "sequences": sequences,
         "seconds": round(time.time() - started, 2),
     }

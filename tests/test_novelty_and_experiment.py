@@ -1,0 +1,126 @@
+"""Novelty of synthetic people (judge reference templates), `studio synthesize`, and the
+augmentation experiment's training / scoring / resume on a tiny walker set."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from evaluation.novelty import ReferenceTemplates
+from recognizers import GaitSet
+from studio.cli import main as studio_main
+from studio.data.walkers import render_walker_dataset
+from studio.pipelines.augmentation_experiment import run_augmentation_experiment
+
+CONDITIONS = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02"]
+
+
+@pytest.fixture(scope="module")
+def walkers(tmp_path_factory):
+    """6 walkers (4 train, 2 test) × CASIA-B's ten conditions × 2 views, 20–24 frames."""
+    root = tmp_path_factory.mktemp("walkers")
+    render_walker_dataset(root, 6, CONDITIONS, ["000", "090"], frames=(20, 24), seed=5, workers=1)
+    partition = root / "partition.json"
+    partition.write_text(json.dumps({"TRAIN_SET": ["001", "002", "003", "004"], "TEST_SET": ["005", "006"]}))
+    return root, partition
+
+
+def _clustered_embeddings(subjects: int, clips: int, rng, spread: float = 0.05):
+    centres = rng.standard_normal((subjects, 16, 8))  # 128 dims: random people are far apart
+    emb = np.repeat(centres, clips, axis=0) + spread * rng.standard_normal((subjects * clips, 16, 8))
+    ids = np.repeat([f"s{i}" for i in range(subjects)], clips)
+    return emb.astype(np.float32), ids
+
+
+def test_reference_templates_tell_known_people_from_new_ones(tmp_path):
+    rng = np.random.default_rng(0)
+    emb, ids = _clustered_embeddings(20, 4, rng)
+    split = np.tile([True, True, False, False], 20)
+    refs = ReferenceTemplates.from_embeddings(emb, ids, split, source="synthetic clusters")
+    refs.save(tmp_path)
+    loaded = ReferenceTemplates.load(tmp_path)
+    assert loaded.subjects == refs.subjects and loaded.threshold == pytest.approx(refs.threshold)
+
+    # new clips of a KNOWN person (s3) and of two new people
+    known = emb[ids == "s3"] + 0.05 * rng.standard_normal((4, 16, 8)).astype(np.float32)
+    new, _ = _clustered_embeddings(2, 4, np.random.default_rng(99))
+    report = loaded.check(np.concatenate([known, new]), ["copy"] * 4 + ["new-a"] * 4 + ["new-b"] * 4)
+    assert report["per_identity"]["copy"] == {
+        **report["per_identity"]["copy"],
+        "nearest_known": "s3",
+        "distinct": False,
+    }
+    assert report["per_identity"]["new-a"]["distinct"] and report["per_identity"]["new-b"]["distinct"]
+    assert report["distinct"] == 2 and report["self_rank1"] == 100.0
+
+
+def test_reference_templates_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="reference_templates.safetensors"):
+        ReferenceTemplates.load(tmp_path)
+
+
+def test_synthesized_people_carry_the_judges_verdict(walkers, tmp_path):
+    from generators import load_generator
+    from studio.pipelines.synthesize import synthesize_dataset
+
+    root, _ = walkers
+    judge_dir = tmp_path / "judge"
+    GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4, stem_stride=2, pool_stage2=False).save_pretrained(
+        judge_dir
+    )
+    out = tmp_path / "eval.json"
+    assert studio_main(["eval-recognizer", "--weights", str(judge_dir), "--data", str(root), "--out", str(out),
+                        "--reference-templates"]) == 0  # fmt: skip
+    refs = ReferenceTemplates.load(judge_dir)
+    assert len(refs.subjects) == 6 and json.loads(out.read_text())["reference_templates"]["subjects"] == 6
+
+    manifest = synthesize_dataset(
+        load_generator(), tmp_path / "novel", 2, ["000", "090"], ["nm"], steps=2, num_frames=16,
+        judge=GaitSet.from_pretrained(judge_dir), references=refs,
+    )  # fmt: skip
+    assert manifest["novelty"]["identities"] == 2
+    for identity in manifest["identities"]:
+        verdict = identity["novelty"]
+        assert verdict["nearest_known"] in refs.subjects
+        assert verdict["distinct"] == (verdict["similarity"] < refs.threshold)
+    assert json.loads((tmp_path / "novel" / "manifest.json").read_text())["novelty"] == manifest["novelty"]
+
+
+TINY_EXPERIMENT = {
+    "recognizer": {
+        "model": {"type": "GaitBase", "channels": [8, 16], "strides": [2, 1], "stem_channels": 8, "embedding_dim": 16},
+        "sampler": {"p": 4, "k": 2, "frames": 10},
+        "optimizer": {"type": "adamw", "lr": 0.003},
+        "trainer": {"total_steps": 4, "log_every": 2, "save_every": 2, "seed": 0},
+    },
+    "edit": {},
+    "novel": {},
+    "evaluation": {"max_frames": 20},
+}
+
+
+def test_experiment_baseline_arm_trains_without_the_withheld_condition_and_resumes(walkers, tmp_path):
+    root, partition = walkers
+    out = tmp_path / "experiment"
+    results = run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), progress=False)
+    arm = results["settings"]["no-cl"]["arms"]["real"]
+    run = arm["runs"][0]
+    assert run["training_subjects"] == 4
+    assert run["training_sequences"] == 4 * 8 * 2  # every condition but cl-01 / cl-02
+    assert set(arm["mean"]) == {"NM", "BG", "CL"} and all(0 <= v <= 100 for v in arm["mean"].values())
+    assert arm["gain_over_real"] == {"NM": 0.0, "BG": 0.0, "CL": 0.0}
+    assert "| real |" in (out / "results.md").read_text()
+
+    # a rerun finds the finished arm and does not train it again
+    again = run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), progress=False)
+    assert again["settings"]["no-cl"]["arms"]["real"]["runs"][0] == run
+
+
+def test_experiment_refuses_bad_settings_and_writing_into_the_data(walkers, tmp_path):
+    root, partition = walkers
+    with pytest.raises(ValueError, match="unknown setting"):
+        run_augmentation_experiment(root, partition, tmp_path / "x", TINY_EXPERIMENT, settings=("no-nm",))
+    with pytest.raises(ValueError):
+        run_augmentation_experiment(root, partition, root / "experiment", TINY_EXPERIMENT, arms=("real",))
