@@ -216,6 +216,8 @@ class GaitGenerationPipeline:
     def decode_clips(self, latents: torch.Tensor) -> np.ndarray:
         """`[b, t, d]` latents → `float32 [b, t, 64, 44]` masks in [0, 1]."""
         b, t, d = latents.shape
+        if latents.device.type == "cpu":
+            self.autoencoder.to(memory_format=torch.channels_last)  # oneDNN convs: 2x faster, same numbers
         masks = self.autoencoder.decode(latents.reshape(b * t, d))  # [b*t, 1, 64, 44]
         return masks.reshape(b, t, *masks.shape[-2:]).float().numpy()  # float: bf16 autocast has no numpy type
 
