@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 MIN_FRAMES = 16  # below ~one gait cycle there is no motion to keep
 WINDOW = 30
 METHODS = ("invert", "noise")
+# inversion and re-denoising walk the same DDIM grid; DDIMInverseScheduler knows no "linspace"
+# (the bundled sampler's spacing), so both use "leading"
+DDIM_SPACING = "leading"
 
 
 def source_covariates(seq: GaitSequence) -> dict:
@@ -122,7 +125,7 @@ class GaitEditor:
     @torch.no_grad()
     def _invert(self, latents, conditions, steps, strength) -> torch.Tensor:
         """DDIM inversion of clean latents `[1, t, d]` over the first `strength` of the schedule."""
-        inverse = DDIMInverseScheduler.from_config(self.pipeline.scheduler.config)
+        inverse = DDIMInverseScheduler.from_config(self.pipeline.scheduler.config, timestep_spacing=DDIM_SPACING)
         inverse.set_timesteps(steps)
         for t in inverse.timesteps[: int(round(steps * strength))]:
             pred = self.pipeline.denoiser(latents, t, **conditions)
@@ -149,7 +152,7 @@ class GaitEditor:
 
         A scheduler of its own: the pipeline's is shared with other callers (e.g. app requests).
         """
-        sched = DDIMScheduler.from_config(self.pipeline.scheduler.config)
+        sched = DDIMScheduler.from_config(self.pipeline.scheduler.config, timestep_spacing=DDIM_SPACING)
         sched.set_timesteps(steps)
         unconditional = dict(conditions, condition_mask=torch.zeros_like(conditions["condition_mask"]))
         for t in sched.timesteps[steps - int(round(steps * strength)) :]:
