@@ -2,8 +2,10 @@
 
 A judge ships `reference_templates.safetensors`: one unit-norm template per known subject (the
 mean of that subject's gallery clips' unit embeddings) and the template-vs-template cosine
-threshold at FAR 1% (`evaluation.fidelity.template_threshold`). With them, a novel identity's
-clips can be checked anywhere — no dataset needed:
+threshold at FAR 1% (`evaluation.fidelity.template_threshold`). Embeddings are centred on the
+mean of all reference clips first: a judge's raw part features share a large common component
+(every template pair had cosine > 0.99), which would squeeze every verdict into the last digits.
+With them, a novel identity's clips can be checked anywhere — no dataset needed:
 
 - distinct: the novel template's highest similarity to any known template is below the threshold;
 - self-consistent: each of its clips retrieves its own identity at rank 1 among the novel ones.
@@ -24,12 +26,19 @@ from evaluation.fidelity import novelty_report, subject_templates, template_thre
 TEMPLATES_FILE = "reference_templates.safetensors"
 
 
+def _flat_unit(embeddings: np.ndarray) -> np.ndarray:
+    """`[N, c, p]` → `float64 [N, c*p]` rows of unit length."""
+    x = np.asarray(embeddings, np.float64).reshape(len(embeddings), -1)
+    return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
+
+
 @dataclass
 class ReferenceTemplates:
     """Templates of known people and the threshold above which two templates are one person.
 
     Attributes:
-        templates: `float32 [S, D]` unit vectors (D = the judge's flattened embedding size).
+        templates: `float32 [S, D]` unit vectors (D = the judge's flattened embedding size), of
+            centred clip embeddings.
         subjects: the `S` subject ids.
         threshold: template cosine similarity at FAR `far`.
         far: the false-accept rate the threshold was set at.
@@ -41,6 +50,14 @@ class ReferenceTemplates:
     threshold: float
     far: float = 0.01
     source: str = ""
+    center: np.ndarray | None = None  # float32 [D], subtracted from unit clip embeddings
+
+    def centred(self, embeddings: np.ndarray) -> np.ndarray:
+        """Judge embeddings `[N, c, p]` → centred unit vectors `[N, D, 1]` (the shape templates take)."""
+        flat = _flat_unit(embeddings)
+        if self.center is not None:
+            flat = flat - self.center
+        return flat[:, :, None]
 
     @classmethod
     def from_embeddings(
@@ -59,9 +76,11 @@ class ReferenceTemplates:
                 for the threshold (two templates per subject: genuine pairs; other subjects: impostors).
             far: false-accept rate of the threshold.
         """
-        threshold = template_threshold(embeddings, subjects, np.asarray(calibration_split, bool), far)
-        templates, names = subject_templates(embeddings, subjects)
-        return cls(templates.astype(np.float32), names, float(threshold["threshold"]), far, source)
+        center = _flat_unit(embeddings).mean(0).astype(np.float32)
+        centred = (_flat_unit(embeddings) - center)[:, :, None]
+        threshold = template_threshold(centred, subjects, np.asarray(calibration_split, bool), far)
+        templates, names = subject_templates(centred, subjects)
+        return cls(templates.astype(np.float32), names, float(threshold["threshold"]), far, source, center)
 
     @classmethod
     def from_dataset(
@@ -96,7 +115,10 @@ class ReferenceTemplates:
             "far": repr(self.far),
             "source": self.source,
         }
-        save_file({"templates": self.templates.astype(np.float16)}, str(path), metadata=metadata)
+        tensors = {"templates": self.templates.astype(np.float16)}
+        if self.center is not None:
+            tensors["center"] = self.center.astype(np.float32)
+        save_file(tensors, str(path), metadata=metadata)
         return path
 
     @classmethod
@@ -113,13 +135,14 @@ class ReferenceTemplates:
 
         with safe_open(str(path), "numpy") as f:
             metadata = f.metadata()
-        templates = load_file(str(path))["templates"].astype(np.float32)
+        tensors = load_file(str(path))
         return cls(
-            templates,
+            tensors["templates"].astype(np.float32),
             json.loads(metadata["subjects"]),
             float(metadata["threshold"]),
             float(metadata["far"]),
             metadata.get("source", ""),
+            tensors.get("center"),
         )
 
     def check(self, embeddings: np.ndarray, identities: np.ndarray) -> dict:

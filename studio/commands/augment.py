@@ -1,0 +1,71 @@
+"""`studio augment --data ROOT --partition JSON --add-conditions cl,bg --out OUT`: edited training clips."""
+
+from __future__ import annotations
+
+NAME = "augment"
+HELP = "edit every training subject's clips into new conditions: an OpenGait augmentation set with its partition"
+
+
+def _list(text: str) -> list[str]:
+    return [item for item in text.replace(",", " ").split() if item]
+
+
+def add_arguments(parser):
+    parser.add_argument("--data", required=True, help="the real dataset root in the OpenGait layout")
+    parser.add_argument("--partition", required=True, help='its partition JSON {"TRAIN_SET": [...], "TEST_SET": [...]}')
+    parser.add_argument("--out", required=True, help="augmentation set folder (layout, partition.json, manifest)")
+    parser.add_argument("--add-conditions", type=_list, default=["cl"], help="condition types to make: nm,bg,cl (cl)")
+    parser.add_argument("--views", type=_list, help="source views to edit, e.g. 000,090 (default: all)")
+    parser.add_argument("--sources", type=_list, default=["nm"], help="source conditions or types (nm)")
+    parser.add_argument("--include-real", action="store_true", help="also write the real training clips")
+    parser.add_argument("--strength", type=float, default=0.8, help="0 keeps the source, 1 regenerates fully (0.8)")
+    parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
+    parser.add_argument("--steps", type=int, default=20, help="sampler steps (20)")
+    parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (2)")
+    parser.add_argument("--method", choices=("invert", "noise"), default="invert", help="DDIM inversion or noising")
+    parser.add_argument("--no-judge", action="store_true", help="do not score the edits with the judge")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from studio.pipelines.edit_dataset import augment_dataset, load_editor
+
+    editor = load_editor(with_judge=not args.no_judge)
+    manifest = augment_dataset(
+        editor,
+        args.data,
+        args.partition,
+        args.out,
+        add_conditions=args.add_conditions,
+        views=args.views,
+        strength=args.strength,
+        seed=args.seed,
+        steps=args.steps,
+        guidance=args.guidance,
+        method=args.method,
+        sources=args.sources,
+        include_real=args.include_real,
+        progress=not args.no_progress,
+    )
+    counts = manifest["counts"]
+    generated = counts["written"] - counts["real_copied"]
+    print(
+        f"{generated} edited clips ({', '.join(manifest['conditions_added'])}) and {counts['real_copied']} real "
+        f"ones for {len(manifest['subjects'])} training subjects; {counts['written_this_run']} written now, "
+        f"{counts['resumed']} from an earlier run, {counts['skipped']} skipped"
+    )
+    for row in manifest["skipped"]:
+        print(f"  skipped {row['source']}: {row['reason']}")
+    if manifest["train_subjects_without_sources"]:
+        print(f"training subjects without source clips: {', '.join(manifest['train_subjects_without_sources'])}")
+    if "verified_as_source" in counts:
+        print(f"judge: {counts['verified_as_source']} of {generated} edits still verified as their source person")
+    if "covariates_match" in counts:
+        print(f"covariate classifier: {counts['covariates_match']} of {counts['covariates_scored']} show the request")
+    if manifest["clips_per_second"]:
+        print(f"{manifest['clips_per_second']} clips/s")
+    out = Path(args.out)
+    print(f"partition: {out / manifest['partition']}\nmanifest: {out / 'manifest.json'}")
+    return 0

@@ -1,0 +1,245 @@
+"""Batch editing, anonymization and augmentation keep their promises to a user with a dataset.
+
+The bundled generator edits a tiny rendered walker dataset with 2–4 sampler steps (behaviour, not
+quality). The judge is the bundled one when it is installed, else a freshly initialised small
+GaitSet with a hand-made calibration: no assertion here depends on how good the judge is.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from generators.conditions import covariates_from_condition
+from generators.editor import MIN_FRAMES, GaitEditor
+from recognizers import WEIGHTS_DIR, GaitSet
+from recognizers.covariates import covariate_targets
+from recognizers.data import TripletSampler, load_clip_store
+from studio.cli import main
+from studio.data import load_opengait, read_partition, read_sequence, scan_opengait
+from studio.data.safe_pickle import dump_array_pickle
+from studio.data.walkers.dataset import render_walker_dataset
+from studio.pipelines import edit_dataset as batch
+from studio.pipelines.edit_dataset import anonymize_dataset, augment_dataset, clip_seed, edit_dataset
+
+STEPS = 2
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def editor():
+    """The bundled generator with the bundled judge (or a small stand-in until it is installed)."""
+    if (WEIGHTS_DIR / "gaitset-walkers" / "calibration.json").is_file():
+        return batch.load_editor(with_judge=True)
+    edit_only = batch.load_editor(with_judge=False)
+    torch.manual_seed(0)
+    judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
+    calibration = {"metric": "euc", "threshold": 0.05, "far": 0.01}
+    return GaitEditor(edit_only.pipeline, bank=edit_only.bank, judge=judge, calibration=calibration)
+
+
+@pytest.fixture
+def walkers(tmp_path):
+    """3 subjects (001, 002 train; 003 test) × nm-01, cl-01 × 000, 090: 12 clips of 16–20 frames."""
+    root = tmp_path / "walkers"
+    render_walker_dataset(root, 3, ["nm-01", "cl-01"], ["000", "090"], frames=(MIN_FRAMES, 20), seed=3, workers=1)
+    return root
+
+
+def _rows(out):
+    return [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+
+
+class CountingEditor:
+    """The editor, counting the clips it is asked to make (to see what a resumed job redoes)."""
+
+    def __init__(self, editor):
+        self._editor, self.calls = editor, []
+
+    def __getattr__(self, name):
+        return getattr(self._editor, name)
+
+    def edit(self, sequence, **kwargs):
+        self.calls.append(sequence.key)
+        return self._editor.edit(sequence, **kwargs)
+
+
+def test_the_output_is_never_inside_the_input(editor, walkers):
+    before = sorted(p.relative_to(walkers) for p in walkers.rglob("*"))
+    for out in (walkers, walkers / "edited", walkers / "001" / "edited"):
+        with pytest.raises(ValueError, match="overlaps the input"):
+            edit_dataset(editor, walkers, out, clothing="coat", steps=STEPS)
+    clip = walkers / "001" / "nm-01" / "090" / "090.pkl"
+    with pytest.raises(ValueError, match="overlaps the input"):
+        anonymize_dataset(editor, clip, clip.parent, steps=STEPS)
+    with pytest.raises(ValueError, match="overlaps the input"):
+        augment_dataset(editor, walkers, walkers / "partition.json", walkers / "aug", steps=STEPS)
+    assert sorted(p.relative_to(walkers) for p in walkers.rglob("*")) == before
+
+
+def test_edit_writes_a_dataset_with_a_manifest_row_per_clip(editor, walkers, tmp_path):
+    out = tmp_path / "edited"
+    calls = []
+    manifest = edit_dataset(
+        editor, walkers, out, clothing="coat", strength=0.6, steps=STEPS, progress=lambda *a: calls.append(a)
+    )
+    assert calls[0] == (0, 12) and calls[-1] == (12, 12)
+    counts = manifest["counts"]
+    assert (counts["clips"], counts["written"], counts["skipped"], counts["resumed"]) == (12, 12, 0, 0)
+    assert json.loads((out / "manifest.json").read_text())["counts"] == manifest["counts"]
+    assert len(_rows(out)) == 12
+    sequences, report = load_opengait(out)
+    assert len(sequences) == 12 and not report.skipped
+    by_output = {row["output"]: row for row in manifest["sequences"]}
+    for seq in sequences:
+        row = by_output[f"{seq.subject}/{seq.condition}/{seq.view}/{seq.view}.pkl"]
+        source = read_sequence(walkers / row["source"])
+        assert seq.condition == f"cl-gen-{source.condition}" and seq.view == source.view
+        assert covariates_from_condition(seq.condition).clothing == "coat"
+        assert row["frames"] == seq.num_frames == source.num_frames
+        assert row["seed"] == clip_seed(0, *source.key, "")
+        assert row["target"]["clothing"] == "coat"
+        assert -1.0 <= row["scores"]["identity"]["cosine"] <= 1.0
+        assert isinstance(row["scores"]["identity"]["same_person"], bool)
+
+
+def test_an_edit_of_the_view_names_the_source_view_so_clips_never_collide(editor, walkers, tmp_path):
+    manifest = edit_dataset(editor, walkers, tmp_path / "edited", view="036", subjects=["001"], steps=STEPS)
+    outputs = sorted(row["output"] for row in manifest["sequences"])
+    assert outputs == [
+        "001/cl-gen-cl-01-000/036/036.pkl",
+        "001/cl-gen-cl-01-090/036/036.pkl",
+        "001/nm-gen-nm-01-000/036/036.pkl",
+        "001/nm-gen-nm-01-090/036/036.pkl",
+    ]
+
+
+def test_unreadable_and_too_short_clips_are_skipped_and_counted_by_name(editor, walkers, tmp_path):
+    (walkers / "002" / "nm-01" / "000" / "000.pkl").write_bytes(b"this is not a pickle")
+    with open(walkers / "002" / "cl-01" / "090" / "090.pkl", "wb") as f:
+        dump_array_pickle(np.zeros((MIN_FRAMES - 1, 64, 64), np.uint8), f)
+    manifest = anonymize_dataset(editor, walkers, tmp_path / "anon", steps=STEPS, max_attempts=1)
+    assert manifest["counts"]["skipped"] == 2 and manifest["counts"]["written"] == 10
+    reasons = {row["source"]: row["reason"] for row in manifest["skipped"]}
+    assert set(reasons) == {"002/nm-01/000", "002/cl-01/090"}
+    assert reasons["002/nm-01/000"].startswith("unreadable")
+    assert reasons["002/cl-01/090"] == f"too short: {MIN_FRAMES - 1} frames, at least {MIN_FRAMES} are needed"
+    assert not (tmp_path / "anon" / "anon-002" / "nm-01" / "000").exists()
+
+
+def test_a_killed_job_resumes_without_redoing_finished_clips(editor, walkers, tmp_path):
+    out = tmp_path / "edited"
+
+    def killed_after_five(done, total):
+        if done == 5:
+            raise KeyboardInterrupt
+
+    first = CountingEditor(editor)
+    with pytest.raises(KeyboardInterrupt):
+        edit_dataset(first, walkers, out, carrying="bag", steps=STEPS, progress=killed_after_five)
+    assert len(first.calls) == 5 and len(_rows(out)) == 5
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    with open(out / "manifest.jsonl", "a") as f:
+        f.write('{"source": "001/nm-0')  # the half-written row of a kill mid-write
+
+    with pytest.raises(ValueError, match="other settings"):
+        edit_dataset(editor, walkers, out, carrying="bag", steps=STEPS + 1)
+    second = CountingEditor(editor)
+    manifest = edit_dataset(second, walkers, out, carrying="bag", steps=STEPS)
+    assert len(second.calls) == 7 and not set(second.calls) & set(first.calls)
+    counts = manifest["counts"]
+    assert (counts["written"], counts["resumed"], counts["written_this_run"]) == (12, 5, 7)
+    assert manifest["status"] == "complete" and len(manifest["sequences"]) == 12
+
+    # each clip's result depends on its own key only: a fresh run of one subject writes the same clips
+    alone = edit_dataset(editor, walkers, tmp_path / "alone", carrying="bag", steps=STEPS, subjects=["002"])
+    for row in alone["sequences"]:
+        a, b = read_sequence(tmp_path / "alone" / row["output"]), read_sequence(out / row["output"])
+        np.testing.assert_array_equal(a.frames, b.frames)
+
+
+def test_augment_writes_a_partition_and_conditions_the_trainer_reads(editor, walkers, tmp_path):
+    out = tmp_path / "augmented"
+    manifest = augment_dataset(
+        editor,
+        walkers,
+        walkers / "partition.json",
+        out,
+        add_conditions="cl,bg",
+        views=["090"],
+        steps=STEPS,
+        include_real=True,
+    )
+    train = read_partition(walkers / "partition.json").train
+    assert read_partition(out / "partition.json").train == sorted(train) == manifest["subjects"]
+    assert read_partition(out / "partition.json").test == []
+    store = load_clip_store(out, subjects=train, progress=False)
+    generated = sorted(c for c in store.conditions if "-gen-" in c)
+    assert generated == ["bg-gen-nm-01", "bg-gen-nm-01", "cl-gen-nm-01", "cl-gen-nm-01"]
+    assert sorted(c for c in store.conditions if "-gen-" not in c) == ["cl-01", "cl-01", "nm-01", "nm-01"]
+    assert set(store.views) == {"090"} and not store.report.skipped
+    assert manifest["counts"]["real_copied"] == 4 and manifest["counts"]["written"] == 8
+    # the trainer's sampler, the covariate classifier's labels and the condition filter read the names
+    TripletSampler(store.subjects, p=2, k=2)
+    targets = covariate_targets(store.conditions, store.views, (0, 90), ("normal", "coat"), ("none", "bag"))
+    coat = [c.startswith("cl") for c in store.conditions]
+    np.testing.assert_array_equal(targets["clothing"], np.asarray(coat, int))
+    assert len(scan_opengait(out, conditions=["cl"])) == 4  # cl-01 and cl-gen-nm-01 of both subjects
+
+
+def test_anonymize_flags_every_leak_and_counts_it(editor, walkers, tmp_path):
+    def with_threshold(threshold):
+        return GaitEditor(editor.pipeline, editor.bank, editor.judge, {**editor.calibration, "threshold": threshold})
+
+    # a threshold no distance exceeds: the judge "recognises" everybody, so every clip must be flagged
+    leaky = anonymize_dataset(
+        with_threshold(1e6), walkers, tmp_path / "leaky", steps=STEPS, views=["090"], max_attempts=2
+    )
+    assert leaky["counts"]["leaks"] == leaky["counts"]["written"] == 6 and leaky["counts"]["anonymous"] == 0
+    assert sorted(leaky["leaking"]) == sorted(row["output"] for row in leaky["sequences"])
+    assert all(row["leaks"] and row["attempts"] == 2 for row in leaky["sequences"])
+    # a threshold no distance reaches: nothing leaks
+    clean = anonymize_dataset(with_threshold(-1.0), walkers, tmp_path / "clean", steps=STEPS, views=["090"])
+    assert clean["counts"]["leaks"] == 0 and clean["counts"]["anonymous"] == 6 and clean["leaking"] == []
+    row = clean["sequences"][0]
+    assert row["subject"] == "anon-" + row["source"].split("/")[0] and row["attempts"] == 1
+    assert row["judge_distance"] > row["threshold"] == -1.0
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda e, d, o: edit_dataset(e, d, o), "nothing to edit"),
+        (lambda e, d, o: edit_dataset(e, d, o, clothing="coat", strength=1.5), r"strength must lie in \[0, 1\]"),
+        (lambda e, d, o: edit_dataset(e, d, o, clothing="tuxedo"), "unknown clothing"),
+        (lambda e, d, o: anonymize_dataset(e, d, o, strength=0.0), "strength 0"),
+        (lambda e, d, o: anonymize_dataset(e, d, o, subjects=["999"]), r"no sequence folders .* of subjects \['999'\]"),
+        (lambda e, d, o: augment_dataset(e, d, d / "partition.json", o, add_conditions="xx"), "add_conditions"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong_and_write_nothing(editor, walkers, tmp_path, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(editor, walkers, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_edits_one_clip_and_anonymizes_with_a_summary(editor, walkers, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(batch, "load_editor", lambda with_judge=True: editor)
+    clip = walkers / "003" / "nm-01" / "000" / "000.pkl"
+    out = tmp_path / "one"
+    assert main(["edit", str(clip), "--out", str(out), "--clothing", "coat", "--steps", "2", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 of 1 clips edited" in printed and f"manifest: {out / 'manifest.json'}" in printed
+    assert [s.key for s in load_opengait(out)[0]] == [("003", "cl-gen-nm-01", "000")]
+    assert main(["anonymize", str(walkers), "--out", str(walkers / "anon"), "--steps", "2"]) == 2
+    assert "overlaps the input" in capsys.readouterr().err
+
+
+def test_a_clip_outside_any_dataset_is_named_after_its_file(editor, walkers, tmp_path):
+    loose = tmp_path / "downloads" / "walk.pkl"
+    loose.parent.mkdir()
+    loose.write_bytes((walkers / "001" / "nm-01" / "090" / "090.pkl").read_bytes())
+    manifest = edit_dataset(editor, loose, tmp_path / "out", clothing="cl", steps=STEPS)
+    assert [row["output"] for row in manifest["sequences"]] == ["walk/cl-gen-unknown/unknown/unknown.pkl"]
+    assert manifest["sequences"][0]["source"] == "walk.pkl" and manifest["settings"]["input_kind"] == "clip"
