@@ -90,6 +90,16 @@ def test_synthesized_people_carry_the_judges_verdict(walkers, tmp_path):
     assert json.loads((tmp_path / "novel" / "manifest.json").read_text())["novelty"] == manifest["novelty"]
 
 
+def test_studio_synthesize_checks_novel_people_with_the_bundled_judge(tmp_path):
+    out = tmp_path / "novel"
+    assert studio_main(["synthesize", "--out", str(out), "--novel-ids", "2", "--views", "000,090", "--conditions",
+                        "nm", "--steps", "2", "--frames", "16", "--no-progress"]) == 0  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["sequences"]) == 4 and manifest["novelty"]["identities"] == 2
+    assert all("distinct" in identity["novelty"] for identity in manifest["identities"])
+    assert json.loads((out / "partition.json").read_text())["TRAIN_SET"] == ["novel-001", "novel-002"]
+
+
 TINY_EXPERIMENT = {
     "recognizer": {
         "model": {"type": "GaitBase", "channels": [8, 16], "strides": [2, 1], "stem_channels": 8, "embedding_dim": 16},

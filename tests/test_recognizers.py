@@ -206,22 +206,17 @@ def test_covariate_classifier_trains_on_judge_features(fake_casia, tmp_path):
 
 def test_bundled_weights_load_without_arguments():
     import recognizers
+    from recognizers.calibration import load_calibration
 
     clip = np.zeros((30, 64, 64), np.uint8)
     clip[:, 10:60, 25:40] = 255
-    bundled = {
-        name: (recognizers.WEIGHTS_DIR / name / "config.json").is_file()
-        for name in (recognizers.CONDITIONER, recognizers.JUDGE, recognizers.COVARIATE_CLASSIFIER)
-    }
-    if not any(bundled.values()):
-        pytest.skip("bundled weights not trained yet")
-    if bundled[recognizers.CONDITIONER]:
-        conditioner = recognizers.load_conditioner()
-        assert isinstance(conditioner, GaitBase) and conditioner.embed(clip).ndim == 2
-    if bundled[recognizers.JUDGE]:
-        judge = recognizers.load_judge()
-        assert isinstance(judge, GaitSet)
-        features = judge.embed(clip)
-        if bundled[recognizers.COVARIATE_CLASSIFIER]:
-            classifier = recognizers.load_covariate_classifier()
-            assert classifier.predict(features[None])["view"].shape == (1,)
+    conditioner, judge = recognizers.load_conditioner(), recognizers.load_judge()
+    assert isinstance(conditioner, GaitBase) and isinstance(judge, GaitSet)
+    assert conditioner.embed(clip).ndim == 2
+    features = judge.embed(clip)
+    classifier = recognizers.load_covariate_classifier()
+    assert classifier.config.judge == recognizers.JUDGE  # it reads the judge's features, not the conditioner's
+    assert classifier.predict(features[None])["view"].shape == (1,)
+    for name in (recognizers.CONDITIONER, recognizers.JUDGE):
+        calibration = load_calibration(recognizers.resolve_weights(name))
+        assert calibration["far"] == pytest.approx(0.01, abs=0.002) and calibration["threshold"] > 0
