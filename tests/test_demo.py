@@ -21,4 +21,9 @@ def test_demo_renders_a_dataset_and_previews(tmp_path, capsys):
     assert generated.n_frames >= 30 and generated.size[0] > gif.size[0] // 2
     for path in summary["previews"].values():
         assert (tmp_path / "demo" / "previews").samefile(path.rsplit("/", 1)[0])
-    assert "summary:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "summary:" in out
+    for kind in ("generated", "edited", "anonymized"):
+        paths = summary["reports"][kind]
+        report = json.loads(open(paths["json"]).read())
+        assert report["kind"] == kind and paths["html"] in out

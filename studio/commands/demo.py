@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 NAME = "demo"
-HELP = "the main job on the embedded default: render procedural walkers, generate with the bundled weights, previews"
+HELP = "the main job on the embedded default: walkers, previews, generate / edit / anonymize, fidelity reports"
 
 
 def add_arguments(parser):
@@ -19,5 +19,7 @@ def run(args) -> int:
     print(f"rendered {summary['sequences']} sequences to {summary['dataset']} in {summary['seconds']} s")
     for name, path in summary["previews"].items():
         print(f"  {name}: {path}")
+    for kind, paths in summary["reports"].items():
+        print(f"  fidelity report, {kind}: {paths['html']} (JSON beside it)")
     print(f"summary: {args.out}/demo_summary.json")
     return 0

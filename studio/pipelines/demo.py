@@ -1,8 +1,10 @@
 """The main job on the embedded default: what a newcomer runs first (`studio demo`).
 
-Renders a small CASIA-B-like walker dataset, writes previews of it, and has the bundled
-generator walk one of its people again in a coat, from the front and with a bag. Each stage writes into
-its own sub-folder of `out_dir`, and `demo_summary.json` lists what was made.
+Renders a small CASIA-B-like walker dataset and writes previews of it; has the bundled
+generator walk one of its people again in a coat, from the front and with a bag; then, for every
+walker: generates coat clips from one reference clip, edits real clips into a coat, anonymizes
+real clips, and ends with the judge's fidelity report (JSON + HTML) of each of the three. Each
+stage writes into its own sub-folder of `out_dir`; `demo_summary.json` lists what was made.
 """
 
 from __future__ import annotations
@@ -41,6 +43,46 @@ def _generate_from_reference(reference, seed: int):
         seed=seed,
         subject=reference.subject,
     )
+
+
+def _generate_per_subject(pipeline, data_root: Path, out_root: Path, subjects: list[str], views, seed: int) -> None:
+    """Coat clips of every walker at every view, each from its one nm-01 side-view reference."""
+    from studio.data.opengait import write_pkl_sequence
+
+    side = "090" if "090" in views else views[0]
+    for i, subject in enumerate(subjects):
+        reference = read_sequence(sequence_pkl_path(data_root, subject, "nm-01", side))
+        clips = pipeline(
+            identity=reference,
+            view=list(views),
+            clothing="coat",
+            carrying="none",
+            num_clips=len(views),
+            seed=seed * 1000 + i,
+            subject=subject,
+        )
+        for view, clip in zip(views, clips, strict=True):
+            clip.view = view
+            write_pkl_sequence(out_root, clip)
+
+
+def _fidelity(data_root: Path, out_dir: Path, subjects: list[str], views, seed: int) -> dict:
+    """Generated, edited and anonymized sets of the demo walkers, each with its fidelity report."""
+    from studio.pipelines.edit_dataset import anonymize_dataset, edit_dataset, load_editor
+    from studio.pipelines.evaluate_report import evaluate_folders
+
+    editor = load_editor()
+    sets = out_dir / "sets"
+    _generate_per_subject(editor.pipeline, data_root, sets / "generated", subjects, views, seed)
+    edit_dataset(editor, data_root, sets / "edited", clothing="coat", seed=seed, conditions=["nm-02"])
+    anonymize_dataset(editor, data_root, sets / "anonymized", seed=seed, conditions=["nm-02"])
+    reports = {}
+    for kind, folder in (("generated", "generated"), ("edited", "edited"), ("anonymized", "anonymized")):
+        report, json_path, html_path = evaluate_folders(
+            data_root, sets / folder, out_dir / "reports" / folder, kind=kind, progress=False, seed=seed
+        )
+        reports[kind] = {"json": str(json_path), "html": str(html_path)}
+    return reports
 
 
 def run_demo(
@@ -98,8 +140,12 @@ def run_demo(
         previews / "generated.png",
         png_strip([by_condition[0], *generated], labels=["reference", "gen cl 090", "gen nm 000", "gen bg 144"]),
     )
+    # 4. generate / edit / anonymize every walker, and the judge's fidelity report of each
+    subject_ids = sorted(p.name for p in data_root.iterdir() if p.is_dir())
+    reports = _fidelity(data_root, out_dir, subject_ids, views, seed)
     summary = {
         "dataset": str(data_root),
+        "reports": reports,
         "sequences": render["sequences"],
         "frames_per_second": render["frames_per_second"],
         "previews": {k: str(v) for k, v in made.items()},
