@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,15 @@ class AppConfig:
         max_video_frames: frames decoded from an uploaded video (bounds one request's time).
         concurrency: requests of each kind that run at once; the rest wait in Gradio's queue.
         work_dir: the app's own folder (Gradio's temp files, previews, downloads).
+        keep_outputs_hours: previews and downloads older than this are deleted (a long-running
+            app does not fill the disk); so is a synthesized dataset, the Evaluate tab's "last synthesis".
+        sampler_steps: the Synthesize, Edit and Anonymize tabs' default sampler steps (fewer = faster, rougher).
+        load_editor: makes the `GaitEditor` (generator, identity bank, judge, calibration); None =
+            the bundled one (`studio.pipelines.edit_dataset.load_editor`). Called once, on first use.
+        load_covariate_classifier: makes the covariate classifier reading that judge's embeddings;
+            None = the bundled one (`recognizers.load_covariate_classifier`).
+        load_judge: makes the judge for the Evaluate tab's reports when no editor is loaded yet;
+            None = the bundled one (`recognizers.load_judge`).
     """
 
     host: str = "127.0.0.1"
@@ -56,6 +66,11 @@ class AppConfig:
     max_video_frames: int = 1500
     concurrency: int = 2
     work_dir: str | None = None
+    keep_outputs_hours: float = 6.0
+    sampler_steps: int = 20
+    load_editor: Callable[[], object] | None = None
+    load_covariate_classifier: Callable[[], object] | None = None
+    load_judge: Callable[[], object] | None = None
 
     @property
     def max_upload_bytes(self) -> int:

@@ -7,8 +7,12 @@ unexpected error, and the app keeps serving.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -17,7 +21,8 @@ import gradio as gr
 from app import AppConfig, prepare_environment
 from studio.data import GaitDataError, GaitSequence, read_sequence
 from studio.data.archive import write_folder_zip
-from studio.data.preview import write_gif
+from studio.data.opengait import write_pkl_sequence
+from studio.data.preview import write_gif, write_video
 from studio.pipelines.load_clip import SAMPLES, bundled_sample, load_clip
 from studio.pipelines.synthesize import GeneratorUnavailable, load_synthesis_pipeline, synthesize_dataset
 
@@ -36,7 +41,7 @@ def user_message(err: Exception) -> str:
 
 def error_box(title: str, err: Exception | str) -> str:
     text = err if isinstance(err, str) else user_message(err)
-    return f"### ⚠️ {title}\n\n{text}"
+    return f"### ⚠ {title}\n\n{text}"  # DejaVu has ⚠; emoji fonts are not everywhere
 
 
 def describe(seq: GaitSequence) -> dict:
@@ -74,6 +79,108 @@ def track_label(i: int, seq: GaitSequence) -> str:
     return f"{i + 1}: {seq.subject} ({seq.num_frames} frames)"
 
 
+KEEP = "keep"  # the Edit tab's "leave this covariate as the source has it"
+LAST_SYNTHESIS, A_FOLDER = "the last synthesis", "a folder"  # the Evaluate tab's generated-dataset choices
+
+
+def load_bundled_editor():
+    """The bundled editor with its judge (`studio.pipelines.edit_dataset.load_editor`)."""
+    from studio.pipelines.edit_dataset import load_editor
+
+    return load_editor(with_judge=True)
+
+
+def load_bundled_covariate_classifier():
+    import recognizers
+
+    return recognizers.load_covariate_classifier()
+
+
+def load_bundled_judge():
+    import recognizers
+
+    return recognizers.load_judge()
+
+
+def safe_name(text: str) -> str:
+    """A name fit for a download's file name (uploads may name their subject anything)."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", str(text)).strip("._") or "clip"
+
+
+def _kept(value):
+    """A page choice → the editor's argument: "keep" (or nothing) means None."""
+    return None if value in (None, "", KEEP) else value
+
+
+def _mark(match) -> str:
+    return {True: "✓", False: "✗", None: ""}[match]  # plain symbols: emoji fonts are not everywhere
+
+
+def identity_markdown(identity: dict, goal: str) -> str:
+    """The judge's identity scores as a line for the page; `goal` is "keep" (edit) or "lose" (anonymize)."""
+    text = f"judge cosine similarity to the source **{identity['cosine']:.3f}**"
+    if "same_person" in identity:
+        same = identity["same_person"]
+        verdict = "verifies as the same person" if same else "does not verify as the same person"
+        good = same if goal == "keep" else not same
+        text += (
+            f" · {identity['metric']} distance {identity['distance']:.3f} vs threshold {identity['threshold']:.3f}"
+            f" (FAR {100 * identity['far']:g}%): {_mark(good)} {verdict}"
+        )
+    return text
+
+
+def covariates_markdown(covariates: dict | None, unavailable: str | None) -> str:
+    """The covariate classifier's verdict as a line for the page."""
+    if covariates is None:
+        return f"covariate classifier not available ({unavailable})" if unavailable else ""
+    parts = []
+    for head in ("view", "clothing", "carrying"):
+        c = covariates[head]
+        predicted = f"{c['predicted']:03d}°" if head == "view" else c["predicted"]
+        asked = ""
+        if c["expected"] is not None:
+            asked = f", asked {c['expected']:03.0f}°" if head == "view" else f", asked {c['expected']}"
+        parts.append(f"{head} **{predicted}** (confidence {100 * c['confidence']:.0f}%{asked}) {_mark(c['match'])}")
+    return " · ".join(parts)
+
+
+VERDICT_BOX = (
+    '<div class="verdict verdict-{cls}" style="border-left:8px solid {colour};background:{background};'
+    'padding:10px 16px;border-radius:4px;margin-bottom:8px">'
+    '<h2 style="color:{colour};margin:0 0 6px 0">{title}</h2><p style="margin:0">{text}</p></div>'
+)
+
+
+def leakage_markdown(result, identity: dict) -> str:
+    """PASS / FAIL of an anonymization against the judge's verification threshold, stated loudly
+    (a red or green box), then the judge's numbers."""
+    if result.leaks:
+        box = VERDICT_BOX.format(
+            cls="fail",
+            colour="#c62828",
+            background="#fdecea",
+            title="✗ FAIL — identity leaks",
+            text=(
+                "The judge still verifies this clip as the source person (distance "
+                f"{result.source_distance:.3f} ≤ threshold {result.threshold:.3f}) after {result.attempts} "
+                "attempt(s). <b>Do not share it as anonymous</b>: raise the strength or change the seed."
+            ),
+        )
+    else:
+        box = VERDICT_BOX.format(
+            cls="pass",
+            colour="#2e7d32",
+            background="#e8f5e9",
+            title="✓ PASS — not verified as the source",
+            text=(
+                "The judge does not verify this clip as the source person (distance "
+                f"{result.source_distance:.3f} &gt; threshold {result.threshold:.3f}); attempt(s): {result.attempts}."
+            ),
+        )
+    return box + f"\n\n**Leakage score**: {identity_markdown(identity, goal='lose')}"
+
+
 class StudioHandlers:
     """Callbacks of one app instance; holds its config and the lazily loaded generator."""
 
@@ -84,13 +191,38 @@ class StudioHandlers:
         self.outputs.mkdir(parents=True, exist_ok=True)
         self._pipeline = None
         self._pipeline_lock = threading.Lock()
+        self._editor = None
+        self._editor_lock = threading.Lock()
+        self._covariates = None
+        self._covariates_lock = threading.Lock()
+        self._judge = None
+        self._judge_lock = threading.Lock()
+        self._pruned_at = 0.0
+        self._prune_lock = threading.Lock()
 
     # ---- helpers --------------------------------------------------------------------------
     def _request_dir(self) -> Path:
         """A fresh folder per request: concurrent users never overwrite each other's files."""
+        self._prune_outputs()
         path = self.outputs / uuid.uuid4().hex
         path.mkdir(parents=True)
         return path
+
+    def _prune_outputs(self) -> None:
+        """Delete request folders older than `config.keep_outputs_hours` (checked at most every 10 minutes),
+        so that a long-running app does not fill the disk with previews and downloads."""
+        now = time.time()
+        with self._prune_lock:
+            if now - self._pruned_at < 600:
+                return
+            self._pruned_at = now
+        cutoff = now - self.config.keep_outputs_hours * 3600
+        for folder in self.outputs.iterdir():
+            try:
+                if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:  # gone already (another request pruned it)
+                continue
 
     def _preview(self, seq: GaitSequence) -> str:
         return str(write_gif(self._request_dir() / f"{seq.subject}.gif", seq))
@@ -167,14 +299,15 @@ class StudioHandlers:
             return self._pipeline
 
     def synthesize(self, num_identities, views, conditions, seed, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
-        """Novel people × views × conditions → preview gallery, dataset zip, summary."""
+        """Novel people × views × conditions → preview gallery, dataset zip, summary, and the dataset
+        folder (kept in the session as "the last synthesis" for the Evaluate tab)."""
         try:
             pipeline = self.pipeline()
         except GeneratorUnavailable as err:
             gr.Warning(str(err))
-            return [], None, error_box("Generator not available", str(err))
+            return [], None, error_box("Generator not available", str(err)), gr.skip()
         except (GaitDataError, ValueError) as err:
-            return [], None, error_box("Generator cannot be loaded", err)
+            return [], None, error_box("Generator cannot be loaded", err), gr.skip()
         out = self._request_dir()
         try:
             manifest = synthesize_dataset(
@@ -189,10 +322,10 @@ class StudioHandlers:
             )
         except (GaitDataError, ValueError) as err:
             gr.Warning(user_message(err))
-            return [], None, error_box("Cannot synthesize", err)
+            return [], None, error_box("Cannot synthesize", err), gr.skip()
         except Exception:
             logger.exception("synthesis failed")
-            return [], None, error_box("Cannot synthesize", "unexpected error (details in the server log)")
+            return [], None, error_box("Cannot synthesize", "unexpected error (details in the server log)"), gr.skip()
         download = write_folder_zip(out / "dataset", out / "synthetic_gait_dataset.zip")
         gallery = []
         for entry in manifest["sequences"][:MAX_GALLERY]:
@@ -208,7 +341,297 @@ class StudioHandlers:
         )
         if n > MAX_GALLERY:
             text += f" Showing the first {MAX_GALLERY} previews."
-        return gallery, str(download), text
+        return gallery, str(download), text, str(out / "dataset")
+
+    @staticmethod
+    def cancelled(outputs: int):
+        """The callback of a Cancel button whose tab has `outputs` outputs, the status last: results
+        cleared, the status saying what happened."""
+        note = (
+            "**Cancelled.** Nothing was kept. (A computation already running on the server finishes in the "
+            "background and its result is discarded.)"
+        )
+
+        def clear():
+            return *[None] * (outputs - 1), note
+
+        return clear
+
+    # ---- Edit and Anonymize tabs ------------------------------------------------------------
+    def editor(self):
+        """The editor (generator + identity bank + judge + calibration), loaded once on first use.
+
+        A failed load is not remembered: weights installed later are found on the next request.
+        """
+        with self._editor_lock:
+            if self._editor is None:
+                self._editor = (self.config.load_editor or load_bundled_editor)()
+            return self._editor
+
+    def covariate_classifier(self):
+        """(the covariate classifier, None) once loaded; (None, why not) when it cannot be."""
+        with self._covariates_lock:
+            if self._covariates is None:
+                try:
+                    self._covariates = (self.config.load_covariate_classifier or load_bundled_covariate_classifier)()
+                except (FileNotFoundError, ImportError) as err:
+                    return None, f"not installed: {err}"
+            return self._covariates, None
+
+    def _source(self, state) -> GaitSequence:
+        if not state or not state.get("sequences"):
+            raise ValueError("no clip loaded: load one in the Load tab first (a bundled sample will do)")
+        return state["sequences"][state["index"]]
+
+    def _scores(self, editor, source: GaitSequence, result: GaitSequence, expected) -> dict:
+        """Judge similarity and covariate verdict of `result` vs `source` (`evaluation.clip_scores`)."""
+        from evaluation.clip_scores import clip_scores
+
+        if editor.judge is None:
+            return {"identity": None, "covariates": None, "covariates_unavailable": "the editor has no judge"}
+        classifier, unavailable = self.covariate_classifier()
+        try:
+            scores = clip_scores(editor.judge, source, result, editor.calibration, classifier, expected)
+        except ValueError as err:  # e.g. a classifier trained on another judge's embeddings
+            if classifier is None:
+                raise
+            scores, unavailable = clip_scores(editor.judge, source, result, editor.calibration), str(err)
+        scores["covariates_unavailable"] = unavailable
+        return scores
+
+    def _export(self, source: GaitSequence, result: GaitSequence, labels: tuple[str, str]):
+        """Side-by-side GIF (shown and offered), MP4, and the result's pkl in the OpenGait layout (zipped)."""
+        out = self._request_dir()
+        stem = "_".join(safe_name(x) for x in (result.subject, result.condition, result.view))
+        pair = [source, result]
+        gif = write_gif(out / f"{stem}_side_by_side.gif", pair, labels=labels)
+        mp4 = write_video(out / f"{stem}_side_by_side.mp4", pair, labels=labels)
+        write_pkl_sequence(out / "opengait", result)
+        archive = write_folder_zip(out / "opengait", out / f"{stem}_opengait.zip")
+        return str(gif), [str(archive), str(gif), str(mp4)]
+
+    def _task_failed(self, title: str, err: Exception | str):
+        """Outputs of a failed edit / anonymization: results cleared, the status explains."""
+        message = err if isinstance(err, str) else user_message(err)
+        gr.Warning(f"{title}: {message}")
+        return None, "", None, None, error_box(title, message)
+
+    def _load_editor(self, progress):
+        progress(0.02, desc="loading the editor (first use only)")
+        return self.editor()
+
+    def edit(self, state, view, clothing, carrying, strength, seed, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+        """The loaded clip with new covariates → side-by-side animation, scores (markdown, JSON),
+        downloads (OpenGait zip, GIF, MP4), status."""
+        try:
+            source = self._source(state)
+            editor = self._load_editor(progress)
+        except ValueError as err:
+            return self._task_failed("Cannot edit", err)
+        except (FileNotFoundError, ImportError) as err:
+            return self._task_failed("Editor not available", str(err))
+        except Exception:
+            logger.exception("loading the editor failed")
+            return self._task_failed("Editor not available", "unexpected error (details in the server log)")
+        try:
+            progress(0.1, desc="editing")
+            edited = editor.edit(
+                source,
+                view=_kept(view),
+                clothing=_kept(clothing),
+                carrying=_kept(carrying),
+                strength=float(strength),
+                steps=int(steps),
+                seed=int(seed or 0),
+            )
+            progress(0.7, desc="scoring with the judge")
+            scores = self._scores(editor, source, edited, edited.extra.get("edit", {}).get("to"))
+            progress(0.85, desc="writing the animation and downloads")
+            animation, files = self._export(source, edited, ("source", "edited"))
+        except (GaitDataError, ValueError) as err:
+            return self._task_failed("Cannot edit", err)
+        except Exception:
+            logger.exception("edit failed")
+            return self._task_failed("Cannot edit", "unexpected error (details in the server log)")
+        lines = [
+            f"### Edited: {edited.subject} · `{edited.condition}` · view `{edited.view}` · {edited.num_frames} frames"
+        ]
+        if scores["identity"] is not None:
+            lines.append(f"**Identity** (should be kept): {identity_markdown(scores['identity'], goal='keep')}")
+        lines.append(
+            "**Covariates** (classifier on the edited clip): "
+            + covariates_markdown(scores["covariates"], scores["covariates_unavailable"])
+        )
+        details = {
+            "edited": describe(edited),
+            "settings": {"strength": float(strength), "seed": int(seed or 0), "steps": int(steps)},
+            **scores,
+        }
+        return animation, "\n\n".join(lines), details, files, ""
+
+    def anonymize(self, state, strength, seed, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+        """The loaded clip by somebody else → side-by-side animation, PASS/FAIL leakage verdict,
+        scores JSON, downloads (OpenGait zip, GIF, MP4), status."""
+        try:
+            source = self._source(state)
+            editor = self._load_editor(progress)
+        except ValueError as err:
+            return self._task_failed("Cannot anonymize", err)
+        except (FileNotFoundError, ImportError) as err:
+            return self._task_failed("Anonymizer not available", str(err))
+        except Exception:
+            logger.exception("loading the editor failed")
+            return self._task_failed("Anonymizer not available", "unexpected error (details in the server log)")
+        try:
+            progress(0.1, desc="anonymizing (retries while the judge still recognises the person)")
+            result = editor.anonymize(source, strength=float(strength), steps=int(steps), seed=int(seed or 0))
+            progress(0.7, desc="scoring with the judge")
+            from generators.editor import source_covariates  # torch loads with the first task, not at start
+
+            scores = self._scores(editor, source, result.sequence, source_covariates(source))
+            progress(0.85, desc="writing the animation and downloads")
+            animation, files = self._export(source, result.sequence, ("source", "anonymized"))
+        except (GaitDataError, ValueError) as err:
+            return self._task_failed("Cannot anonymize", err)
+        except Exception:
+            logger.exception("anonymization failed")
+            return self._task_failed("Cannot anonymize", "unexpected error (details in the server log)")
+        verdict = leakage_markdown(result, scores["identity"])
+        verdict += "\n\n**Covariates kept?** " + covariates_markdown(
+            scores["covariates"], scores["covariates_unavailable"]
+        )
+        if result.leaks:
+            gr.Warning("Identity leaks: the judge still recognises the source person in this clip.")
+        details = {
+            "verdict": "FAIL: identity leaks" if result.leaks else "PASS",
+            "leaks": result.leaks,
+            "judge_distance": result.source_distance,
+            "threshold": result.threshold,
+            "attempts": result.attempts,
+            "anonymized": describe(result.sequence),
+            "settings": {"strength": float(strength), "seed": int(seed or 0), "steps": int(steps)},
+            **scores,
+        }
+        return animation, verdict, details, files, ""
+
+    def source_markdown(self, state) -> str:
+        """The line above the Edit and Anonymize controls: which clip they work on."""
+        if not state or not state.get("sequences"):
+            return "**Source:** no clip loaded yet: load one in the **Load** tab (a bundled sample will do)."
+        seq = state["sequences"][state["index"]]
+        return (
+            f"**Source:** {seq.subject} · `{seq.condition}` · view `{seq.view}` · {seq.num_frames} frames "
+            "(from the Load tab)"
+        )
+
+    # ---- Evaluate tab ---------------------------------------------------------------------------
+    def judge(self):
+        """The judge for fidelity reports, loaded once on first use (the editor's when it is loaded)."""
+        with self._judge_lock:
+            if self._judge is None:
+                editor = self._editor
+                if editor is not None and editor.judge is not None:
+                    self._judge = editor.judge
+                else:
+                    self._judge = (self.config.load_judge or load_bundled_judge)()
+            return self._judge
+
+    def _folder(self, text: str | None, role: str) -> Path:
+        if not text or not str(text).strip():
+            raise ValueError(f"type the {role} folder's path on the server")
+        path = Path(str(text).strip()).expanduser()
+        if not path.is_dir():
+            raise ValueError(f"{role} folder {path} does not exist on the server (or is not a folder)")
+        return path
+
+    def evaluate(
+        self,
+        real_folder,
+        generated_from,
+        generated_folder,
+        kind,
+        last_synthesis,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio injects it; it follows the report's tqdm bars)
+    ):
+        """Fidelity report of a generated folder against a real one (`evaluate_folders`, as `studio
+        evaluate`) → headline table (markdown), plots, the full report inline, the report files
+        (HTML, JSON), the headline as JSON, status."""
+        failed = ("", [], "", None, None)
+        try:
+            real = self._folder(real_folder, "real dataset")
+            if generated_from == LAST_SYNTHESIS:
+                if not last_synthesis:
+                    raise ValueError(
+                        "nothing synthesized in this session yet: run the Synthesize tab, or pick a folder"
+                    )
+                generated = Path(last_synthesis)
+            else:
+                generated = self._folder(generated_folder, "generated dataset")
+            progress(0.01, desc="loading the judge (first use only)")
+            judge = self.judge()
+            classifier, unavailable = self.covariate_classifier()
+        except ValueError as err:
+            return *failed, error_box("Cannot evaluate", err)
+        except (FileNotFoundError, ImportError) as err:
+            return *failed, error_box("Judge not available", str(err))
+        except Exception:
+            logger.exception("loading the judge failed")
+            return *failed, error_box("Judge not available", "unexpected error (details in the server log)")
+        from evaluation import plots
+        from evaluation.fidelity_report import format_value, headline
+        from studio.pipelines.evaluate_report import evaluate_folders
+
+        out = self._request_dir()
+        try:
+            report, json_path, html_path = evaluate_folders(
+                real, generated, out / "report", kind=kind, judge=judge, covariate_classifier=classifier
+            )
+        except (GaitDataError, ValueError) as err:
+            return *failed, error_box("Cannot evaluate", err)
+        except Exception:
+            logger.exception("evaluation of %s against %s failed", generated, real)
+            return *failed, error_box("Cannot evaluate", "unexpected error (details in the server log)")
+        progress(0.98, desc="drawing the plots")
+        figures = [
+            (plots.rank1_per_view(report["identity"], kind), "identity: judge rank-1 per view"),
+            (plots.distance_histograms(report["histograms"]), "judge distances, same person vs others"),
+            (plots.frechet_bars(report["naturalness"]["frechet"], kind), "naturalness: Fréchet distance"),
+            (plots.covariate_bars(report["covariates"], kind), "covariate fidelity"),
+        ]
+        gallery = []
+        for i, (png, caption) in enumerate(figures):
+            if png is not None:
+                path = out / "plots" / f"{i}.png"
+                path.parent.mkdir(exist_ok=True)
+                path.write_bytes(png)
+                gallery.append((str(path), caption))
+        data = report["data"]
+        rows = headline(report)
+        table = "\n".join(f"| {r['label']} | {format_value(r['value'], r['unit'])} |" for r in rows)
+        tables = (
+            f"### {data['generated']['clips']} {kind} clips against {data['real']['clips']} real clips "
+            f"({data['real']['subjects']} subjects)\n\n| measure | value |\n|---|---|\n{table}"
+        )
+        skipped = data["generated"]["skipped"] + data["real"]["skipped"]
+        if skipped:
+            tables += f"\n\n{skipped} unreadable clip(s) skipped (listed in the report)."
+        if unavailable:
+            tables += f"\n\nCovariate classifier {unavailable}: its section is left out."
+        page = Path(html_path).read_text()
+        inline = (
+            f'<iframe title="fidelity report" srcdoc="{html.escape(page, quote=True)}" '
+            'style="width:100%;height:720px;border:1px solid #ccc;background:white"></iframe>'
+        )
+        # the page gets the headline, not the whole dict: its clip paths are the server's business
+        summary = {
+            "kind": report["kind"],
+            "headline": [{"measure": r["label"], "value": r["value"], "unit": r["unit"]} for r in rows],
+            "data": {
+                side: {k: v for k, v in data[side].items() if k not in ("root", "skipped_examples")}
+                for side in ("real", "generated")
+            },
+        }
+        return tables, gallery, inline, [str(html_path), str(json_path)], summary, ""
 
 
 SAMPLE_NAMES = list(SAMPLES)

@@ -8,15 +8,13 @@ prepare_environment()  # before gradio is imported: no telemetry, no version che
 
 import gradio as gr  # noqa: E402
 
-from app.handlers import SAMPLE_NAMES, StudioHandlers  # noqa: E402
+from app.handlers import A_FOLDER, KEEP, LAST_SYNTHESIS, SAMPLE_NAMES, StudioHandlers  # noqa: E402
 from studio.pipelines.load_clip import SUPPORTED  # noqa: E402
 from studio.pipelines.synthesize import CONDITION_TYPES, MAX_IDENTITIES  # noqa: E402
 
+REPORT_KINDS = ("generated", "edited", "anonymized")  # evaluation.fidelity_report.KINDS, without importing torch here
+
 VIEWS = [f"{v:03d}" for v in range(0, 181, 18)]
-COMING = (
-    "**Coming with the {what}.** These controls show what the tab will take; nothing here runs yet, "
-    "so there are no buttons to press and no results to show."
-)
 
 
 def _load_tab(handlers: StudioHandlers, clip: gr.State, limit_mb: float):
@@ -47,61 +45,171 @@ def _load_tab(handlers: StudioHandlers, clip: gr.State, limit_mb: float):
     track.input(handlers.pick_track, [track, clip], outputs, api_name="pick_track")
 
 
-def _synthesize_tab(handlers: StudioHandlers):
+def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
     gr.Markdown(
         "Make **novel people** (identity embeddings that belong to no one) walking at the chosen views and "
         "conditions. The download is a dataset in the OpenGait layout with `manifest.json`."
     )
     with gr.Row():
         with gr.Column(scale=1):
-            count = gr.Slider(1, min(16, MAX_IDENTITIES), value=2, step=1, label="Novel identities")
+            count = gr.Slider(
+                1, min(16, MAX_IDENTITIES), value=2, step=1, label="Novel identities", elem_id="synth-count"
+            )
             views = gr.CheckboxGroup(VIEWS, value=["090"], label="Views")
             conditions = gr.CheckboxGroup(
                 list(CONDITION_TYPES), value=["nm"], label="Conditions (nm normal, bg bag, cl coat)"
             )
             with gr.Row():
                 seed = gr.Number(0, precision=0, label="Seed")
-                steps = gr.Slider(1, 50, value=20, step=1, label="Sampler steps")
+                steps = gr.Slider(
+                    1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps", elem_id="synth-steps"
+                )
             with gr.Row():
                 run = gr.Button("Synthesize", variant="primary", elem_id="synthesize")
-                stop = gr.Button("Stop", variant="stop")
+                cancel = gr.Button("Cancel", variant="stop", elem_id="synth-cancel")
         with gr.Column(scale=2):
             status = gr.Markdown(elem_id="synth-status")
-            gallery = gr.Gallery(label="Generated clips", columns=4, height=360, elem_id="synth-gallery")
+            gallery = gr.Gallery(
+                label="Generated clips", columns=4, height=360, object_fit="contain", elem_id="synth-gallery"
+            )
             download = gr.File(label="Dataset (zip)", interactive=False)
     event = run.click(
         handlers.synthesize,
         [count, views, conditions, seed, steps],
-        [gallery, download, status],
+        [gallery, download, status, last_synthesis],
         api_name="synthesize",
         concurrency_limit=1,  # one generation at a time: it uses every core
     )
-    stop.click(None, cancels=[event])
+    outputs = [gallery, download, status]  # the last synthesis (state) stays what it was
+    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
 
 
-def _edit_tab():
-    gr.Markdown(COMING.format(what="attribute editor"))
+def _source_line(handlers: StudioHandlers, clip: gr.State, elem_id: str) -> gr.Markdown:
+    """A line naming the clip the tab works on; follows the Load tab."""
+    line = gr.Markdown(handlers.source_markdown(None), elem_id=elem_id)
+    clip.change(handlers.source_markdown, [clip], [line], api_name=False, queue=False)
+    return line
+
+
+def _edit_tab(handlers: StudioHandlers, clip: gr.State):
+    gr.Markdown(
+        "The **same person, walking the same way**, with a new view, clothing or carrying. The judge (an "
+        "independent recognizer) says whether the person is still recognisable, the covariate classifier "
+        "whether the new covariates show."
+    )
     with gr.Row():
-        gr.Dropdown(VIEWS, value="090", label="Target view", interactive=False)
-        gr.Radio(["normal", "coat"], value="normal", label="Clothing", interactive=False)
-        gr.Radio(["none", "bag"], value="none", label="Carrying", interactive=False)
+        with gr.Column(scale=1):
+            _source_line(handlers, clip, "edit-source")
+            view = gr.Dropdown([KEEP, *VIEWS], value=KEEP, label="Target view (degrees)", elem_id="edit-view")
+            clothing = gr.Radio([KEEP, "normal", "coat"], value="coat", label="Clothing", elem_id="edit-clothing")
+            carrying = gr.Radio([KEEP, "none", "bag"], value=KEEP, label="Carrying", elem_id="edit-carrying")
+            strength = gr.Slider(0, 1, value=0.6, step=0.05, label="Strength (0 = the source; higher = bigger changes)")
+            with gr.Row():
+                seed = gr.Number(0, precision=0, label="Seed")
+                steps = gr.Slider(1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps")
+            with gr.Row():
+                run = gr.Button("Edit", variant="primary", elem_id="edit-run")
+                cancel = gr.Button("Cancel", variant="stop", elem_id="edit-cancel")
+        with gr.Column(scale=2):
+            status = gr.Markdown(elem_id="edit-status")
+            animation = gr.Image(
+                label="source | edited", type="filepath", interactive=False, height=300, elem_id="edit-animation"
+            )
+            scores = gr.Markdown(elem_id="edit-scores")
+            downloads = gr.Files(
+                label="Downloads: OpenGait layout (.zip with the .pkl), GIF, MP4",
+                elem_id="edit-files",
+                interactive=False,
+            )
+            with gr.Accordion("Scores (JSON)", open=False):
+                details = gr.JSON(label="scores")
+    outputs = [animation, scores, details, downloads, status]
+    event = run.click(
+        handlers.edit,
+        [clip, view, clothing, carrying, strength, seed, steps],
+        outputs,
+        api_name="edit",
+        concurrency_limit=handlers.config.concurrency,
+    )
+    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+
+
+def _anonymize_tab(handlers: StudioHandlers, clip: gr.State):
+    gr.Markdown(
+        "The **same walk, view and clothing, by somebody else**: the identity is replaced by a novel one. "
+        "The judge then tries to recognise the source person; a clip it still verifies as them **fails**."
+    )
     with gr.Row():
-        gr.Slider(0, 1, value=0.6, label="Strength (how far from the source clip)", interactive=False)
-        gr.Number(0, precision=0, label="Seed", interactive=False)
+        with gr.Column(scale=1):
+            _source_line(handlers, clip, "anon-source")
+            strength = gr.Slider(0.05, 1, value=0.8, step=0.05, label="Strength (identity removed vs. motion kept)")
+            with gr.Row():
+                seed = gr.Number(0, precision=0, label="Seed")
+                steps = gr.Slider(1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps")
+            with gr.Row():
+                run = gr.Button("Anonymize", variant="primary", elem_id="anon-run")
+                cancel = gr.Button("Cancel", variant="stop", elem_id="anon-cancel")
+        with gr.Column(scale=2):
+            status = gr.Markdown(elem_id="anon-status")
+            animation = gr.Image(
+                label="source | anonymized", type="filepath", interactive=False, height=300, elem_id="anon-animation"
+            )
+            verdict = gr.Markdown(elem_id="anon-verdict")
+            downloads = gr.Files(
+                label="Downloads: OpenGait layout (.zip with the .pkl), GIF, MP4",
+                elem_id="anon-files",
+                interactive=False,
+            )
+            with gr.Accordion("Scores (JSON)", open=False):
+                details = gr.JSON(label="scores")
+    outputs = [animation, verdict, details, downloads, status]
+    event = run.click(
+        handlers.anonymize,
+        [clip, strength, seed, steps],
+        outputs,
+        api_name="anonymize",
+        concurrency_limit=handlers.config.concurrency,
+    )
+    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
 
 
-def _anonymize_tab():
-    gr.Markdown(COMING.format(what="anonymizer"))
+def _evaluate_tab(handlers: StudioHandlers, last_synthesis: gr.State):
+    gr.Markdown(
+        "Judge a **generated, edited or anonymized** dataset against a **real** one (both in the OpenGait "
+        "layout, folders on this server) — the same report as `studio evaluate`: identity kept (or leaked), "
+        "naturalness, covariate fidelity, diversity; its tables and plots here, the HTML page to download."
+    )
     with gr.Row():
-        gr.Slider(0, 1, value=0.8, label="Strength (identity removed vs. motion kept)", interactive=False)
-        gr.Number(0, precision=0, label="Seed", interactive=False)
-
-
-def _evaluate_tab():
-    gr.Markdown(COMING.format(what="fidelity reports"))
-    with gr.Row():
-        gr.Textbox(label="Real dataset folder (OpenGait layout)", interactive=False)
-        gr.Textbox(label="Generated dataset folder (OpenGait layout)", interactive=False)
+        with gr.Column(scale=1):
+            real = gr.Textbox(label="Real dataset folder (OpenGait layout, on the server)", elem_id="eval-real")
+            source = gr.Radio(
+                [LAST_SYNTHESIS, A_FOLDER], value=LAST_SYNTHESIS, label="Generated dataset", elem_id="eval-source"
+            )
+            generated = gr.Textbox(label="Generated dataset folder (for 'a folder')", elem_id="eval-generated")
+            kind = gr.Radio(list(REPORT_KINDS), value=REPORT_KINDS[0], label="The clips are", elem_id="eval-kind")
+            with gr.Row():
+                run = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
+                cancel = gr.Button("Cancel", variant="stop", elem_id="eval-cancel")
+        with gr.Column(scale=2):
+            status = gr.Markdown(elem_id="eval-status")
+            tables = gr.Markdown(elem_id="eval-tables")
+            plots = gr.Gallery(label="Plots", columns=2, height=460, object_fit="contain", elem_id="eval-plots")
+            report_files = gr.Files(
+                label="The report: HTML (self-contained) and JSON", elem_id="eval-report", interactive=False
+            )
+    with gr.Accordion("The full report", open=False, elem_id="eval-full"):
+        page = gr.HTML(elem_id="eval-page")
+    with gr.Accordion("Headline (JSON)", open=False):
+        details = gr.JSON(label="headline")
+    outputs = [tables, plots, page, report_files, details, status]
+    event = run.click(
+        handlers.evaluate,
+        [real, source, generated, kind, last_synthesis],
+        outputs,
+        api_name="evaluate",
+        concurrency_limit=1,  # reads and embeds whole datasets
+    )
+    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
 
 
 def build_app(config: AppConfig | None = None) -> gr.Blocks:
@@ -112,17 +220,18 @@ def build_app(config: AppConfig | None = None) -> gr.Blocks:
     with gr.Blocks(title="Gait Studio", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         gr.Markdown("# Gait Studio\nGenerate, edit and anonymize gait silhouette sequences.")
         clip = gr.State(None)  # the loaded clip(s), shared by the tabs of one browser session
+        last_synthesis = gr.State(None)  # this session's last synthesized dataset folder, for Evaluate
         with gr.Tabs():
             with gr.Tab("Load", id="load"):
                 _load_tab(handlers, clip, config.max_upload_mb)
             with gr.Tab("Synthesize", id="synthesize"):
-                _synthesize_tab(handlers)
+                _synthesize_tab(handlers, last_synthesis)
             with gr.Tab("Edit", id="edit"):
-                _edit_tab()
+                _edit_tab(handlers, clip)
             with gr.Tab("Anonymize", id="anonymize"):
-                _anonymize_tab()
+                _anonymize_tab(handlers, clip)
             with gr.Tab("Evaluate", id="evaluate"):
-                _evaluate_tab()
+                _evaluate_tab(handlers, last_synthesis)
     demo.queue(default_concurrency_limit=config.concurrency, max_size=64)
     demo.studio_handlers = handlers  # for tests and the bench harness
     return demo

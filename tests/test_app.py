@@ -10,6 +10,7 @@ import json
 import pickle
 import socket
 import zipfile
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -36,6 +37,66 @@ def tiny_generator(folder):
     return folder
 
 
+class TinyModels:
+    """Untrained, very small editor models (conditioner, judge, covariate classifier): fast on a CPU.
+
+    Each factory is called by the app once, on first use (as it loads the bundled weights).
+    """
+
+    def __init__(self, generator_folder):
+        import torch
+
+        from generators import GaitGenerationPipeline, IdentityBank
+        from recognizers import CovariateClassifier, GaitBase, GaitSet
+
+        torch.manual_seed(0)
+        # 4 channels × 4 parts = the tiny generator's 16-number identities
+        conditioner = GaitBase(
+            channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=4, bin_num=(4,), class_num=4
+        )
+        self.judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
+        c, p = self.judge.embed(np.zeros((16, 64, 64), np.uint8)).shape
+        self.classifier = CovariateClassifier(in_channels=c, parts_num=p, part_channels=4, hidden=16).eval()
+        self.folder = generator_folder
+        pipeline = GaitGenerationPipeline.from_pretrained(generator_folder, conditioner=conditioner.eval())
+        dim = pipeline.denoiser.config.identity_dim
+        self.bank = IdentityBank(np.random.default_rng(0).normal(size=(6, dim)), [f"{i:03d}" for i in range(6)])
+        self.pipeline = pipeline
+        self.calls = {"editor": 0, "classifier": 0}
+
+    def load_editor(self):
+        from generators.editor import GaitEditor
+
+        self.calls["editor"] += 1
+        calibration = {"metric": "euc", "threshold": 0.5, "far": 0.01}
+        return GaitEditor(self.pipeline, bank=self.bank, judge=self.judge, calibration=calibration)
+
+    def load_slow_editor(self, seconds: float):
+        """An editor whose edits take at least `seconds` (to cancel one while it runs)."""
+        import time
+
+        editor = self.load_editor()
+        edit = editor.edit
+
+        def slow_edit(*args, **kwargs):
+            time.sleep(seconds)
+            return edit(*args, **kwargs)
+
+        editor.edit = slow_edit
+        return editor
+
+    def load_covariate_classifier(self):
+        self.calls["classifier"] += 1
+        return self.classifier
+
+    def config(self) -> dict:
+        return dict(
+            load_editor=self.load_editor,
+            load_covariate_classifier=self.load_covariate_classifier,
+            load_judge=lambda: self.judge,
+        )
+
+
 def start_app(tmp_path_factory, **config):
     from gradio_client import Client
 
@@ -51,11 +112,29 @@ def start_app(tmp_path_factory, **config):
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    generator = tiny_generator(tmp_path_factory.mktemp("generator") / "tiny")
-    demo, client = start_app(tmp_path_factory, generator=str(generator))
-    yield client
+def tiny_models(tmp_path_factory):
+    return TinyModels(tiny_generator(tmp_path_factory.mktemp("generator") / "tiny"))
+
+
+@pytest.fixture(scope="module")
+def studio_app(tmp_path_factory, tiny_models):
+    demo, client = start_app(
+        tmp_path_factory, generator=str(tiny_models.folder), sampler_steps=2, **tiny_models.config()
+    )
+    yield demo, client
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def studio(studio_app):
+    return studio_app[1]
+
+
+def new_client(client):
+    """Another user of the same app: a session (and `gr.State`) of its own."""
+    from gradio_client import Client
+
+    return Client(client.src, analytics_enabled=False, verbose=False, download_files=client.output_dir)
 
 
 def upload(client, path):
@@ -180,3 +259,245 @@ def test_synthesize_without_weights_says_how_to_get_them(tmp_path_factory):
         assert "nm-01" in client.predict("walker-001-nm", api_name="/load_sample")[1]
     finally:
         demo.close()
+
+
+# ---- Edit ----------------------------------------------------------------------------------------
+EDIT = dict(view="036", clothing="coat", carrying="keep", strength=0.5, seed=3, steps=2)
+
+
+def edit(client, **overrides):
+    args = {**EDIT, **overrides}
+    return client.predict(*args.values(), api_name="/edit")
+
+
+def test_edit_shows_source_and_result_side_by_side_with_scores_and_downloads(studio, tmp_path):
+    from PIL import Image
+
+    from studio.data.safe_pickle import load_array_pickle
+
+    studio.predict("walker-001-nm", api_name="/load_sample")
+    animation, scores, details, files, status = edit(studio)
+    assert status == ""
+    with Image.open(animation) as gif:
+        # two 64×64 panels at 3x with a 2-pixel bar between, under a label band; every frame of the clip
+        assert gif.format == "GIF" and gif.n_frames > 10 and gif.width == 2 * 192 + 2
+    assert "Edited: 001 · `cl-01` · view `036`" in scores
+    assert "judge cosine similarity to the source" in scores and "verif" in scores
+    assert "clothing **" in scores and "asked coat" in scores  # the covariate classifier's verdict
+    identity, covariates = details["identity"], details["covariates"]
+    assert -1 <= identity["cosine"] <= 1 and identity["same_person"] == (identity["distance"] <= identity["threshold"])
+    assert covariates["clothing"]["expected"] == "coat" and covariates["view"]["expected"] == 36
+    assert covariates["clothing"]["match"] == (covariates["clothing"]["predicted"] == "coat")
+    names = sorted(Path(f).name for f in files)
+    assert names == ["001_cl-01_036_opengait.zip", "001_cl-01_036_side_by_side.gif", "001_cl-01_036_side_by_side.mp4"]
+    archive = next(f for f in files if f.endswith(".zip"))
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.namelist() == ["001/cl-01/036/036.pkl"]  # the OpenGait layout
+        zf.extractall(tmp_path)
+    frames = load_array_pickle(tmp_path / "001" / "cl-01" / "036" / "036.pkl")
+    assert frames.shape == (40, 64, 64) and frames.dtype == np.uint8
+    video = cv2.VideoCapture(next(f for f in files if f.endswith(".mp4")))
+    assert video.isOpened() and int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 40
+    video.release()
+
+
+def test_edit_is_reproducible_by_seed(studio):
+    studio.predict("walker-002-bg", api_name="/load_sample")
+    first = edit(studio, carrying="none", clothing="keep", seed=11)[2]
+    again = edit(studio, carrying="none", clothing="keep", seed=11)[2]
+    assert first["identity"]["cosine"] == pytest.approx(again["identity"]["cosine"], abs=1e-6)
+    assert first["edited"]["condition"] == "nm-01"  # a bag taken off: normal walking
+
+
+def test_edit_errors_are_messages_in_the_page(studio):
+    fresh = new_client(studio)
+    *_, status = edit(fresh)
+    assert "Cannot edit" in status and "load one in the Load tab first" in status
+    studio.predict("walker-001-nm", api_name="/load_sample")
+    animation, scores, details, files, status = edit(studio, view="keep", clothing="keep")
+    assert "nothing to edit" in status and animation is None and files is None
+    assert "Traceback" not in status
+    assert "Edited:" in edit(studio)[1], "the app keeps serving after an error"
+
+
+def test_concurrent_users_share_one_editor(studio, tiny_models):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def user(sample):
+        client = new_client(studio)
+        client.predict(sample, api_name="/load_sample")
+        return edit(client)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(user, ["walker-001-nm", "walker-002-bg", "walker-003-cl", "walker-001-nm"]))
+    assert [r[4] for r in results] == [""] * 4
+    assert [r[2]["edited"]["subject"] for r in results] == ["001", "002", "003", "001"]  # nobody got another's clip
+    assert tiny_models.calls == {"editor": 1, "classifier": 1}, "weights are loaded once and shared"
+
+
+def test_without_editor_weights_the_page_says_what_is_missing(tmp_path_factory):
+    attempts = []
+
+    def missing_editor():
+        attempts.append(1)
+        raise FileNotFoundError("the judge is not installed; train it with `studio train-recognizer`")
+
+    demo, client = start_app(tmp_path_factory, load_editor=missing_editor)
+    try:
+        client.predict("walker-001-nm", api_name="/load_sample")
+        animation, scores, details, files, status = edit(client)
+        assert "Editor not available" in status and "studio train-recognizer" in status and animation is None
+        *_, status = client.predict(0.8, 0, 2, api_name="/anonymize")
+        assert "Anonymizer not available" in status
+        assert len(attempts) == 2, "a failed load is retried: weights installed later are found"
+    finally:
+        demo.close()
+
+
+def test_clip_scores_behind_the_edit_tab(tiny_models):
+    """`evaluation.clip_scores`: what the Edit and Anonymize tabs show, computed by the library."""
+    from evaluation.clip_scores import clip_scores, covariate_verdict, identity_similarity
+
+    a = np.random.default_rng(0).normal(size=(8, 62)).astype(np.float32)
+    calibration = {"metric": "euc", "threshold": 0.5, "far": 0.01}
+    same = identity_similarity(a, a, calibration)
+    assert same["cosine"] == pytest.approx(1.0) and same["distance"] == pytest.approx(0, abs=1e-5)
+    assert same["same_person"] and same["far"] == 0.01
+    other = identity_similarity(a, -a, calibration)
+    assert other["cosine"] == pytest.approx(-1.0) and not other["same_person"]
+    assert "same_person" not in identity_similarity(a, a, None)
+
+    verdict = covariate_verdict(tiny_models.classifier, a, {"view": 90, "clothing": "coat", "carrying": None})
+    v = verdict["view"]
+    assert v["match"] == (min(abs(v["predicted"] - 90), 360 - abs(v["predicted"] - 90)) <= 18)
+    assert verdict["clothing"]["match"] == (verdict["clothing"]["predicted"] == "coat")
+    assert verdict["carrying"]["match"] is None and 0 < verdict["carrying"]["confidence"] <= 1
+    assert verdict["all_match"] == (v["match"] and verdict["clothing"]["match"])
+    with pytest.raises(ValueError, match="trained on another judge"):
+        covariate_verdict(tiny_models.classifier, a[:4], None)
+
+    from studio.pipelines.load_clip import bundled_sample
+
+    clip = bundled_sample("walker-001-nm")
+    scores = clip_scores(tiny_models.judge, clip, clip, calibration, tiny_models.classifier, {"clothing": "normal"})
+    assert scores["identity"]["same_person"] and scores["covariates"]["clothing"]["expected"] == "normal"
+    assert clip_scores(tiny_models.judge, clip, clip)["covariates"] is None
+
+
+# ---- Anonymize -------------------------------------------------------------------------------------
+def test_anonymize_says_pass_or_fail_against_the_judge_threshold(studio_app):
+    from PIL import Image
+
+    demo, studio = studio_app
+    editor = demo.studio_handlers.editor()
+    studio.predict("walker-003-cl", api_name="/load_sample")
+    threshold = editor.calibration["threshold"]
+    try:
+        editor.calibration["threshold"] = -1.0  # nothing verifies: anonymous
+        animation, verdict, details, files, status = studio.predict(0.8, 1, 2, api_name="/anonymize")
+        assert status == "" and "✓ PASS — not verified as the source" in verdict and "FAIL" not in verdict
+        assert details["verdict"] == "PASS" and not details["leaks"] and details["attempts"] == 1
+        assert details["anonymized"]["subject"] == "anon-003" and details["anonymized"]["condition"] == "cl-01"
+        with Image.open(animation) as gif:
+            assert gif.n_frames > 10
+        assert sorted(Path(f).name for f in files)[0] == "anon-003_cl-01_090_opengait.zip"
+
+        editor.calibration["threshold"] = 1e9  # everything verifies: the identity leaks, even after retries
+        animation, verdict, details, files, status = studio.predict(0.8, 1, 2, api_name="/anonymize")
+        assert "✗ FAIL — identity leaks" in verdict and "Do not share it as anonymous" in verdict
+        assert details["leaks"] and details["attempts"] == 3 and details["verdict"].startswith("FAIL")
+        assert details["judge_distance"] <= details["threshold"]
+        assert files, "a leaking result is still shown and downloadable, marked as such"
+    finally:
+        editor.calibration["threshold"] = threshold
+
+
+def test_anonymize_refuses_a_clip_that_is_too_short(studio, tmp_path):
+    from studio.data.safe_pickle import dump_array_pickle
+
+    short = tmp_path / "short.pkl"
+    with open(short, "wb") as f:
+        dump_array_pickle(np.zeros((8, 64, 64), np.uint8), f)
+    upload(studio, short)
+    *_, status = studio.predict(0.8, 0, 2, api_name="/anonymize")
+    assert "Cannot anonymize" in status and "too short" in status and "at least 16" in status
+
+
+# ---- Evaluate ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_walkers(tmp_path_factory):
+    from studio.data.walkers.dataset import render_walker_dataset
+
+    root = tmp_path_factory.mktemp("real") / "walkers"
+    conditions = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "cl-01"]
+    render_walker_dataset(root, num_subjects=4, conditions=conditions, views=["000", "090"], frames=(20, 24), workers=1)
+    return root
+
+
+def test_evaluate_the_last_synthesis_against_real_clips(studio, real_walkers):
+    from app.studio_app import REPORT_KINDS
+    from evaluation.fidelity_report import KINDS
+
+    assert REPORT_KINDS == KINDS
+    client = new_client(studio)
+    *_, status = client.predict(str(real_walkers), "the last synthesis", "", "generated", api_name="/evaluate")
+    assert "nothing synthesized in this session yet" in status
+    client.predict(2, ["090"], ["nm", "cl"], 1, 2, api_name="/synthesize")
+    tables, plots, page, files, summary, status = client.predict(
+        str(real_walkers), "the last synthesis", "", "generated", api_name="/evaluate"
+    )
+    assert status == "", status
+    assert "4 generated clips against" in tables and "| Fréchet distance (generated vs real) |" in tables
+    assert plots and all(p["image"].endswith(".png") for p in plots)
+    assert "<iframe" in page and "srcdoc=" in page
+    html_file, json_file = sorted(files, key=lambda f: Path(f).suffix)  # .html, .json
+    text = Path(html_file).read_text()
+    assert Path(html_file).name == "fidelity_report.html" and "<table" in text and "data:image/png;base64" in text
+    report = json.loads(Path(json_file).read_text())
+    assert report["kind"] == "generated" and report["data"]["generated"]["clips"] == 4
+    assert summary["headline"] and summary["data"]["generated"]["clips"] == 4
+
+
+def test_evaluate_a_typed_folder_and_bad_folders(studio, real_walkers, tmp_path):
+    tables, plots, page, files, summary, status = studio.predict(
+        str(real_walkers), "a folder", str(real_walkers), "edited", api_name="/evaluate"
+    )
+    assert status == "" and summary["kind"] == "edited" and summary["data"]["generated"]["clips"] == 48
+    *_, status = studio.predict(
+        str(tmp_path / "nowhere"), "a folder", str(real_walkers), "generated", api_name="/evaluate"
+    )
+    assert "Cannot evaluate" in status and "does not exist on the server" in status
+    (tmp_path / "empty").mkdir()
+    *_, status = studio.predict(
+        str(real_walkers), "a folder", str(tmp_path / "empty"), "generated", api_name="/evaluate"
+    )
+    assert "Cannot evaluate" in status and "holds no sequences" in status
+    *_, status = studio.predict("", "a folder", "", "generated", api_name="/evaluate")
+    assert "type the real dataset folder" in status
+
+
+# ---- queue and cancellation -----------------------------------------------------------------------
+def test_long_work_runs_through_the_queue_and_can_be_cancelled(studio_app):
+    demo = studio_app[0]
+    config = demo.get_config_file()
+    cancelled = {c for d in config["dependencies"] for c in d.get("cancels", [])}
+    for name in ("edit", "anonymize", "evaluate", "synthesize"):
+        dep = next(d for d in config["dependencies"] if d.get("api_name") == name)
+        assert dep["queue"] and dep["show_progress"] == "full", name
+        assert dep["id"] in cancelled, f"{name} has a Cancel button"
+        assert demo.fns[dep["id"]].concurrency_limit in (1, 2), f"{name} runs a bounded number at once"
+
+
+def test_old_outputs_are_pruned(tmp_path):
+    import os
+
+    from app.handlers import StudioHandlers
+
+    handlers = StudioHandlers(AppConfig(work_dir=str(tmp_path), keep_outputs_hours=1))
+    old, recent = handlers.outputs / "old-request", handlers.outputs / "recent-request"
+    old.mkdir()
+    recent.mkdir()
+    two_hours_ago = os.path.getmtime(old) - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    fresh = handlers._request_dir()
+    assert not old.exists() and recent.is_dir() and fresh.is_dir()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 NAME = "app"
-HELP = "serve the web studio (Gradio) on 127.0.0.1: load, preview, synthesize"
+HELP = "serve the web studio (Gradio) on 127.0.0.1: load, synthesize, edit, anonymize, evaluate"
 
 
 def add_arguments(parser):
@@ -16,6 +16,9 @@ def add_arguments(parser):
     parser.add_argument("--max-video-frames", type=int, default=1500, help="frames read from an uploaded video")
     parser.add_argument("--concurrency", type=int, default=2, help="requests of one kind run at once (default 2)")
     parser.add_argument("--work-dir", default=None, help="the app's own folder for temp files and downloads")
+    parser.add_argument(
+        "--sampler-steps", type=int, default=20, help="default sampler steps of Synthesize / Edit / Anonymize (20)"
+    )
 
 
 def run(args) -> int:
@@ -23,6 +26,8 @@ def run(args) -> int:
         raise ValueError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
     if args.concurrency < 1:
         raise ValueError(f"--concurrency must be at least 1, got {args.concurrency}")
+    if not 1 <= args.sampler_steps <= 50:
+        raise ValueError(f"--sampler-steps must be within 1–50, got {args.sampler_steps}")
     from app import AppConfig, prepare_environment
 
     prepare_environment(args.work_dir)  # before gradio is imported
@@ -38,6 +43,7 @@ def run(args) -> int:
         max_video_frames=args.max_video_frames,
         concurrency=args.concurrency,
         work_dir=args.work_dir,
+        sampler_steps=args.sampler_steps,
     )
     print(f"Gait Studio on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
     launch_app(config, block=True)
