@@ -181,3 +181,67 @@ def novelty_report(
             "max": round(float(nearest_real.max()), 4),
         },
     }
+
+
+def statistics_summary(real_stats: list[dict], generated_stats: list[dict]) -> dict:
+    """`statistics_report` from per-clip `clip_statistics` dicts already measured (no frames held).
+
+    Same result shape: per statistic `{"real", "generated", "relative_difference"}`.
+    """
+    real = {k: float(np.mean([s[k] for s in real_stats])) for k in STAT_NAMES}
+    gen = {k: float(np.mean([s[k] for s in generated_stats])) for k in STAT_NAMES}
+    return {
+        k: {
+            "real": round(real[k], 4),
+            "generated": round(gen[k], 4),
+            "relative_difference": round((gen[k] - real[k]) / max(abs(real[k]), 1e-12), 4),
+        }
+        for k in STAT_NAMES
+    }
+
+
+def principal_axes(x: np.ndarray, dims: int) -> np.ndarray:
+    """The first `dims` principal axes of rows `x [N, D]` (already centred), as columns `[D, dims]`.
+
+    Through the N×N Gram matrix when N < D (one matrix product and a small eigenproblem: judge
+    features have D ≈ 8,000, and a full SVD of 2,000 of them takes ~10 s on 2 cores); the same
+    subspace as the SVD's leading right singular vectors.
+    """
+    n, d = x.shape
+    if n >= d:
+        _, _, vt = np.linalg.svd(x, full_matrices=False)
+        return vt[:dims].T
+    dims = min(dims, n)
+    _, vectors = linalg.eigh(x @ x.T, subset_by_index=[n - dims, n - 1])  # the largest, ascending
+    axes = x.T @ vectors[:, ::-1]  # [D, dims], column k has norm sqrt(eigenvalue k)
+    return axes / np.linalg.norm(axes, axis=0, keepdims=True).clip(min=1e-12)
+
+
+def frechet_report_gram(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed: int = 0) -> dict:
+    """`frechet_report` with the PCA basis from `principal_axes`: the same numbers, unrounded, and far
+    faster for many wide features (same split, same subsample, same basis up to the axes' signs, to
+    which the distance is blind)."""
+    rng = np.random.default_rng(seed)
+    real, generated = _flat_unit(real), _flat_unit(generated)
+    if len(real) < 4 or len(generated) < 2:
+        raise ValueError(f"need ≥ 4 real and ≥ 2 generated clips, got {len(real)} and {len(generated)}")
+    order = rng.permutation(len(real))
+    half_a, half_b = real[order[: len(real) // 2]], real[order[len(real) // 2 :]]
+    gen = generated[rng.permutation(len(generated))[: len(half_a)]]
+    centre = real.mean(0)
+    dims = min(dims, len(gen) - 1, len(half_a) - 1, real.shape[1])
+    basis = principal_axes(real - centre, dims)
+
+    def project(x):
+        return (x - centre) @ basis
+
+    real_vs_real = frechet_distance(project(half_a), project(half_b))
+    gen_vs_real = frechet_distance(project(gen), project(half_b))
+    return {
+        "generated_vs_real": gen_vs_real,
+        "real_vs_real": real_vs_real,
+        "ratio": gen_vs_real / max(real_vs_real, 1e-12),
+        "dims": dims,
+        "real_half": len(half_a),
+        "generated": len(gen),
+    }
