@@ -96,10 +96,6 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         self.time_proj = Timesteps(width, flip_sin_to_cos=True, downscale_freq_shift=0)
         self.time_embed = TimestepEmbedding(width, width)
         self.identity_embed = nn.Sequential(nn.Linear(identity_dim, width), nn.SiLU(), nn.Linear(width, width))
-        # mean unit identity of the training people, set before training: recognizer embeddings
-        # share a large common part (cosine ~0.97 between different walkers), so identities are
-        # centred and re-normalised first, or the identity signal is a whisper on a constant input
-        self.register_buffer("identity_center", torch.zeros(identity_dim))
         self.view_embed = nn.Sequential(nn.Linear(2 * view_harmonics, width), nn.SiLU(), nn.Linear(width, width))
         self.speed_embed = nn.Sequential(nn.Linear(1, width), nn.SiLU(), nn.Linear(width, width))
         self.clothing_embed = nn.Embedding(num_clothing, width)
@@ -122,10 +118,6 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         angle = view_deg.float()[:, None] * (math.pi / 180.0) * k  # [b, k]
         return torch.cat([angle.sin(), angle.cos()], dim=-1)  # [b, 2k]
 
-    def center_identity(self, identity: torch.Tensor) -> torch.Tensor:
-        """Unit identity embeddings `[b, identity_dim]` → centred on the training people, unit length."""
-        return F.normalize(identity.float() - self.identity_center, dim=-1)
-
     def embed_conditions(
         self,
         batch: int,
@@ -146,7 +138,7 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
             condition_mask = torch.ones(batch, len(CONDITION_NAMES), dtype=torch.bool, device=device)
         embeds = []
         inputs = (
-            (identity, lambda v: self.identity_embed(self.center_identity(v))),
+            (identity, lambda v: self.identity_embed(v.float())),
             (view_deg, lambda v: self.view_embed(self._view_features(v))),
             (clothing, lambda v: self.clothing_embed(v.long())),
             (carrying, lambda v: self.carrying_embed(v.long())),

@@ -335,8 +335,6 @@ def train_denoiser(
         depth=config.depth,
         heads=config.heads,
     )
-    identities = torch.nn.functional.normalize(torch.from_numpy(np.asarray(dataset.identities, np.float32)), dim=-1)
-    model.identity_center.copy_(identities.mean(0))  # before the EMA copy, so both carry it
     ckpt = out_dir / "checkpoint_denoiser"
     step = 0
     if resume and (ckpt / "optimizer.pt").exists():
