@@ -33,7 +33,8 @@ def frechet_report(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed
 
     The real clips are split at random into two disjoint halves A and B; generated clips are
     subsampled to the size of A; both distances are measured against B in the same PCA basis
-    (`dims` components fitted on all real features), so the two numbers are comparable.
+    (`dims` components fitted on all real features, through `principal_axes`), so the two numbers
+    are comparable.
 
     Returns:
         {"generated_vs_real", "real_vs_real", "ratio", "dims", "real_half", "generated"}.
@@ -47,8 +48,7 @@ def frechet_report(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed
     gen = generated[rng.permutation(len(generated))[: len(half_a)]]
     centre = real.mean(0)
     dims = min(dims, len(gen) - 1, len(half_a) - 1, real.shape[1])
-    _, _, vt = np.linalg.svd(real - centre, full_matrices=False)
-    basis = vt[:dims].T
+    basis = principal_axes(real - centre, dims)
 
     def project(x):
         return (x - centre) @ basis
@@ -56,9 +56,9 @@ def frechet_report(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed
     real_vs_real = frechet_distance(project(half_a), project(half_b))
     gen_vs_real = frechet_distance(project(gen), project(half_b))
     return {
-        "generated_vs_real": round(gen_vs_real, 4),
-        "real_vs_real": round(real_vs_real, 4),
-        "ratio": round(gen_vs_real / max(real_vs_real, 1e-12), 3),
+        "generated_vs_real": gen_vs_real,
+        "real_vs_real": real_vs_real,
+        "ratio": gen_vs_real / max(real_vs_real, 1e-12),
         "dims": dims,
         "real_half": len(half_a),
         "generated": len(gen),
@@ -215,33 +215,3 @@ def principal_axes(x: np.ndarray, dims: int) -> np.ndarray:
     _, vectors = linalg.eigh(x @ x.T, subset_by_index=[n - dims, n - 1])  # the largest, ascending
     axes = x.T @ vectors[:, ::-1]  # [D, dims], column k has norm sqrt(eigenvalue k)
     return axes / np.linalg.norm(axes, axis=0, keepdims=True).clip(min=1e-12)
-
-
-def frechet_report_gram(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed: int = 0) -> dict:
-    """`frechet_report` with the PCA basis from `principal_axes`: the same numbers, unrounded, and far
-    faster for many wide features (same split, same subsample, same basis up to the axes' signs, to
-    which the distance is blind)."""
-    rng = np.random.default_rng(seed)
-    real, generated = _flat_unit(real), _flat_unit(generated)
-    if len(real) < 4 or len(generated) < 2:
-        raise ValueError(f"need ≥ 4 real and ≥ 2 generated clips, got {len(real)} and {len(generated)}")
-    order = rng.permutation(len(real))
-    half_a, half_b = real[order[: len(real) // 2]], real[order[len(real) // 2 :]]
-    gen = generated[rng.permutation(len(generated))[: len(half_a)]]
-    centre = real.mean(0)
-    dims = min(dims, len(gen) - 1, len(half_a) - 1, real.shape[1])
-    basis = principal_axes(real - centre, dims)
-
-    def project(x):
-        return (x - centre) @ basis
-
-    real_vs_real = frechet_distance(project(half_a), project(half_b))
-    gen_vs_real = frechet_distance(project(gen), project(half_b))
-    return {
-        "generated_vs_real": gen_vs_real,
-        "real_vs_real": real_vs_real,
-        "ratio": gen_vs_real / max(real_vs_real, 1e-12),
-        "dims": dims,
-        "real_half": len(half_a),
-        "generated": len(gen),
-    }

@@ -45,7 +45,7 @@ import torch
 
 from evaluation.covariates import covariate_accuracy
 from evaluation.diversity import diversity_report
-from evaluation.fidelity import clip_statistics, frechet_report_gram, statistics_summary
+from evaluation.fidelity import clip_statistics, frechet_report, statistics_summary
 from evaluation.perceptual import perceptual_report
 from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
 from recognizers.calibration import calibrate
@@ -780,7 +780,7 @@ def _naturalness_section(real, gen, reference: np.ndarray, reference_text: str, 
     rows = np.flatnonzero(reference)
     picked = rng.choice(rows, size=min(len(rows), 2 * len(gen)), replace=False)
     try:
-        frechet = {"available": True, **frechet_report_gram(real.embeddings[picked], gen.embeddings, seed=seed)}
+        frechet = {"available": True, **frechet_report(real.embeddings[picked], gen.embeddings, seed=seed)}
     except ValueError as err:
         frechet = {"available": False, "reason": str(err)}
     return {
