@@ -14,7 +14,8 @@ from studio.data.silhouette_stats import silhouette_stats
 STAT_NAMES = ("foreground", "height_px", "width_px", "flicker")
 
 
-def _flat_unit(embeddings: np.ndarray) -> np.ndarray:
+def flat_unit(embeddings: np.ndarray) -> np.ndarray:
+    """Embeddings `[N, c, p]` (or any `[N, ...]`) → `float64 [N, c*p]` rows of unit length."""
     x = np.asarray(embeddings, np.float64).reshape(len(embeddings), -1)
     return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
 
@@ -40,7 +41,7 @@ def frechet_report(real: np.ndarray, generated: np.ndarray, dims: int = 64, seed
         {"generated_vs_real", "real_vs_real", "ratio", "dims", "real_half", "generated"}.
     """
     rng = np.random.default_rng(seed)
-    real, generated = _flat_unit(real), _flat_unit(generated)
+    real, generated = flat_unit(real), flat_unit(generated)
     if len(real) < 4 or len(generated) < 2:
         raise ValueError(f"need ≥ 4 real and ≥ 2 generated clips, got {len(real)} and {len(generated)}")
     order = rng.permutation(len(real))
@@ -82,21 +83,12 @@ def clip_statistics(frames: np.ndarray) -> dict:
 
 def statistics_report(real_clips: list[np.ndarray], generated_clips: list[np.ndarray]) -> dict:
     """Mean silhouette statistics of real and generated clips and the relative difference of each."""
-    real = {k: float(np.mean([clip_statistics(c)[k] for c in real_clips])) for k in STAT_NAMES}
-    gen = {k: float(np.mean([clip_statistics(c)[k] for c in generated_clips])) for k in STAT_NAMES}
-    return {
-        k: {
-            "real": round(real[k], 4),
-            "generated": round(gen[k], 4),
-            "relative_difference": round((gen[k] - real[k]) / max(abs(real[k]), 1e-12), 4),
-        }
-        for k in STAT_NAMES
-    }
+    return statistics_summary([clip_statistics(c) for c in real_clips], [clip_statistics(c) for c in generated_clips])
 
 
 def subject_templates(embeddings: np.ndarray, subjects: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """One unit-norm template per subject: the mean of its clips' unit embeddings."""
-    flat = _flat_unit(embeddings)
+    flat = flat_unit(embeddings)
     subjects = np.asarray(subjects).astype(str)
     names = sorted(set(subjects.tolist()))
     templates = np.stack([flat[subjects == n].mean(0) for n in names])
@@ -152,7 +144,7 @@ def novelty_report(
         {"identities", "distinct", "distinct_fraction", "self_rank1", "max_similarity_to_real": {...}}.
     """
     novel_ids = np.asarray(novel_ids).astype(str)
-    flat = _flat_unit(novel_embeddings)
+    flat = flat_unit(novel_embeddings)
     templates, names = subject_templates(novel_embeddings, novel_ids)
     real_templates, _ = subject_templates(real_embeddings, real_subjects)
     nearest_real = (templates @ real_templates.T).max(axis=1)

@@ -21,15 +21,9 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from evaluation.fidelity import novelty_report, subject_templates, template_threshold
+from evaluation.fidelity import flat_unit, novelty_report, subject_templates, template_threshold
 
 TEMPLATES_FILE = "reference_templates.safetensors"
-
-
-def _flat_unit(embeddings: np.ndarray) -> np.ndarray:
-    """`[N, c, p]` → `float64 [N, c*p]` rows of unit length."""
-    x = np.asarray(embeddings, np.float64).reshape(len(embeddings), -1)
-    return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
 
 
 @dataclass
@@ -54,7 +48,7 @@ class ReferenceTemplates:
 
     def centred(self, embeddings: np.ndarray) -> np.ndarray:
         """Judge embeddings `[N, c, p]` → centred unit vectors `[N, D, 1]` (the shape templates take)."""
-        flat = _flat_unit(embeddings)
+        flat = flat_unit(embeddings)
         if self.center is not None:
             flat = flat - self.center
         return flat[:, :, None]
@@ -76,8 +70,8 @@ class ReferenceTemplates:
                 for the threshold (two templates per subject: genuine pairs; other subjects: impostors).
             far: false-accept rate of the threshold.
         """
-        center = _flat_unit(embeddings).mean(0).astype(np.float32)
-        centred = (_flat_unit(embeddings) - center)[:, :, None]
+        center = flat_unit(embeddings).mean(0).astype(np.float32)
+        centred = (flat_unit(embeddings) - center)[:, :, None]
         threshold = template_threshold(centred, subjects, np.asarray(calibration_split, bool), far)
         templates, names = subject_templates(centred, subjects)
         return cls(templates.astype(np.float32), names, float(threshold["threshold"]), far, source, center)
