@@ -130,6 +130,31 @@ def test_experiment_baseline_arm_trains_without_the_withheld_condition_and_resum
     assert again["settings"]["no-cl"]["arms"]["real"]["runs"][0] == run
 
 
+def test_experiment_table_gathers_runs_of_separate_invocations(walkers, tmp_path):
+    """Seeds and settings run as separate jobs (one per core) end in one table, paired by seed."""
+    root, partition = walkers
+    out = tmp_path / "experiment"
+    run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), seeds=(0,), progress=False)
+    run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), seeds=(1,), progress=False)
+    results = run_augmentation_experiment(
+        root, partition, out, TINY_EXPERIMENT, settings=("no-bg",), arms=("real",), seeds=(0,), progress=False
+    )
+    assert set(results["settings"]) == {"no-cl", "no-bg"} and results["seeds"] == [0, 1]
+    no_cl = results["settings"]["no-cl"]["arms"]["real"]
+    assert [r["seed"] for r in no_cl["runs"]] == [0, 1]
+    for k in ("NM", "BG", "CL"):
+        assert no_cl["mean"][k] == pytest.approx(np.mean([r["rank1"][k] for r in no_cl["runs"]]), abs=0.01)
+    assert no_cl["paired_gain_over_real"] == {"NM": [0.0, 0.0], "BG": [0.0, 0.0], "CL": [0.0, 0.0]}
+    no_bg = results["settings"]["no-bg"]["arms"]["real"]["runs"][0]
+    assert no_bg["training_sequences"] == 4 * 8 * 2  # every condition but bg-01 / bg-02
+    table = (out / "results.md").read_text()
+    assert "### no-cl" in table and "### no-bg" in table and "| real | 0, 1 |" in table
+
+    # another budget in the same folder would mix budgets in one table: refused, naming the run
+    with pytest.raises(ValueError, match="seed-0: holds a run of 4 steps"):
+        run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), steps=2, progress=False)
+
+
 def test_experiment_refuses_bad_settings_and_writing_into_the_data(walkers, tmp_path):
     root, partition = walkers
     with pytest.raises(ValueError, match="unknown setting"):

@@ -16,7 +16,7 @@ def run(args) -> int:
     from studio.pipelines.demo import run_demo
 
     summary = run_demo(args.out, subjects=args.subjects, seed=args.seed)
-    print(f"rendered {summary['sequences']} sequences to {summary['dataset']}; the main job took {summary['seconds']} s")
+    print(f"rendered {summary['sequences']} sequences to {summary['dataset']}; main job: {summary['seconds']} s")
     for name, path in summary["previews"].items():
         print(f"  {name}: {path}")
     for kind, paths in summary["reports"].items():

@@ -98,7 +98,13 @@ def _train_and_score(config: dict, store, run_dir: Path, seed: int, steps: int, 
 
     result_path = run_dir / "result.json"
     if result_path.is_file():
-        return json.loads(result_path.read_text())
+        result = json.loads(result_path.read_text())
+        if result.get("steps") != steps or result.get("seed") != seed:
+            raise ValueError(
+                f"{run_dir}: holds a run of {result.get('steps')} steps, seed {result.get('seed')}, not {steps} "
+                f"steps, seed {seed}; arms of one table share one budget, so use another experiment folder"
+            )
+        return result
     resume = latest_checkpoint(run_dir) is not None
     if not resume and run_dir.exists():
         shutil.rmtree(run_dir)  # an arm killed before its first checkpoint starts over
@@ -177,50 +183,96 @@ def run_augmentation_experiment(
     if needs_generator and pipeline is None:
         pipeline = editor.pipeline
 
-    results = {"data": str(data_root), "steps": steps, "seeds": list(seeds), "caveat": CAVEAT, "settings": {}}
     for setting in settings:
         missing = SETTINGS[setting]
         kept = [c for c in CONDITION_TYPES if c != missing]
         real = load_clip_store(data_root, subjects=partition.train, max_frames=500, progress=progress, conditions=kept)
         stores = {"real": real}
-        generated = {}
         if "real+edited" in arms or "real+edited+novel" in arms:
             edited_root = out_dir / "generated" / f"edited-{missing}"
-            generated["edited"] = _edited_set(
-                editor, data_root, partition_path, edited_root, missing, config["edit"], progress
-            )
+            _edited_set(editor, data_root, partition_path, edited_root, missing, config["edit"], progress)
             edited = load_clip_store(edited_root, progress=progress, conditions=[missing])
             stores["real+edited"] = concat_clip_stores(real, edited)
         if "real+edited+novel" in arms:
             novel_root = out_dir / "generated" / "novel"
-            generated["novel"] = {
-                "clips": len(_novel_set(pipeline, novel_root, config["novel"], views, None)["sequences"])
-            }
+            _novel_set(pipeline, novel_root, config["novel"], views, None)
             novel = load_clip_store(novel_root, progress=progress)
             stores["real+edited+novel"] = concat_clip_stores(stores["real+edited"], novel)
-        setting_result = {"withheld": missing, "arms": {}}
         for arm in arms:
-            runs = []
             for seed in seeds:
-                run_dir = out_dir / setting / arm.replace("+", "_") / f"seed-{seed}"
                 logger.info("%s / %s / seed %d: %d training sequences", setting, arm, seed, len(stores[arm]))
-                runs.append(_train_and_score(recognizer_config, stores[arm], run_dir, seed, steps, test, progress))
-            mean = {k: round(float(np.mean([r["rank1"][k] for r in runs])), 2) for k in runs[0]["rank1"]}
-            spread = {k: round(float(np.std([r["rank1"][k] for r in runs])), 2) for k in runs[0]["rank1"]}
-            setting_result["arms"][arm] = {"runs": runs, "mean": mean, "std": spread}
-        base = setting_result["arms"].get("real", {}).get("mean")
-        if base:
-            for entry in setting_result["arms"].values():
-                entry["gain_over_real"] = {k: round(v - base[k], 2) for k, v in entry["mean"].items()}
-        setting_result["generated"] = {k: _summary(v) for k, v in generated.items()}
-        results["settings"][setting] = setting_result
-        atomic_write_text(out_dir / "results.json", json.dumps(results, indent=1) + "\n")
+                run_dir = _run_dir(out_dir, setting, arm, seed)
+                _train_and_score(recognizer_config, stores[arm], run_dir, seed, steps, test, progress)
+
+    results = collect_results(out_dir, data_root, steps)
+    atomic_write_text(out_dir / "results.json", json.dumps(results, indent=1) + "\n")
     atomic_write_text(out_dir / "results.md", format_results(results))
     return results
 
 
+def _run_dir(out_dir: Path, setting: str, arm: str, seed: int) -> Path:
+    return out_dir / setting / arm.replace("+", "_") / f"seed-{seed}"
+
+
+def collect_results(out_dir: str | os.PathLike, data_root: str | os.PathLike, steps: int) -> dict:
+    """Every finished arm run in `out_dir` with this step budget, whichever invocation trained it.
+
+    Runs of one experiment folder may come from several invocations (one per setting or seed,
+    even at the same time on different cores), so the table is gathered from the runs on disk
+    rather than from what this invocation trained.
+    """
+    out_dir = Path(out_dir)
+    results = {"data": str(data_root), "steps": steps, "seeds": [], "caveat": CAVEAT, "settings": {}}
+    seeds = set()
+    for setting, missing in SETTINGS.items():
+        arms = {}
+        for arm in ARMS:
+            runs = []
+            for path in sorted(_run_dir(out_dir, setting, arm, 0).parent.glob("seed-*/result.json")):
+                run = json.loads(path.read_text())
+                if run.get("steps") != steps:
+                    logger.warning("%s: %s steps, not %d; left out of the table", path, run.get("steps"), steps)
+                    continue
+                runs.append(run)
+            if not runs:
+                continue
+            runs.sort(key=lambda r: r["seed"])
+            seeds.update(r["seed"] for r in runs)
+            mean = {k: round(float(np.mean([r["rank1"][k] for r in runs])), 2) for k in runs[0]["rank1"]}
+            spread = {k: round(float(np.std([r["rank1"][k] for r in runs])), 2) for k in runs[0]["rank1"]}
+            arms[arm] = {"runs": runs, "mean": mean, "std": spread}
+        if not arms:
+            continue
+        _add_gains(arms)
+        generated = {}
+        for name, folder in ((f"edited-{missing}", f"edited-{missing}"), ("novel", "novel")):
+            manifest = out_dir / "generated" / folder / "manifest.json"
+            if manifest.is_file() and (name == "novel" or "real+edited" in arms):
+                generated[name] = _summary(json.loads(manifest.read_text()))
+        if "real+edited+novel" not in arms:
+            generated.pop("novel", None)
+        results["settings"][setting] = {"withheld": missing, "arms": arms, "generated": generated}
+    results["seeds"] = sorted(seeds)
+    return results
+
+
+def _add_gains(arms: dict) -> None:
+    """Each arm's gain over the `real` arm, seed by seed (paired: same seed, same initial weights)."""
+    base = arms.get("real")
+    if not base:
+        return
+    base_runs = {r["seed"]: r["rank1"] for r in base["runs"]}
+    for entry in arms.values():
+        entry["gain_over_real"] = {k: round(v - base["mean"][k], 2) for k, v in entry["mean"].items()}
+        paired = [(r["rank1"], base_runs[r["seed"]]) for r in entry["runs"] if r["seed"] in base_runs]
+        entry["paired_gain_over_real"] = {k: [round(run[k] - ref[k], 2) for run, ref in paired] for k in entry["mean"]}
+
+
 def _summary(manifest: dict) -> dict:
-    return {k: v for k, v in manifest.items() if k in ("counts", "clips", "written", "skipped", "seconds")}
+    summary = {k: v for k, v in manifest.items() if k in ("counts", "written", "skipped", "seconds")}
+    if "sequences" in manifest:
+        summary["clips"] = len(manifest["sequences"])
+    return summary
 
 
 def format_results(results: dict) -> str:
@@ -231,12 +283,25 @@ def format_results(results: dict) -> str:
     ]
     for setting, entry in results["settings"].items():
         lines += [f"### {setting} (training subjects' {entry['withheld'].upper()} clips withheld)", ""]
-        lines += ["| arm | NM | BG | CL | gain NM | gain BG | gain CL |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "| arm | seeds | training clips | NM | BG | CL | gain NM | gain BG | gain CL |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for arm, arm_entry in entry["arms"].items():
             mean, std, gain = arm_entry["mean"], arm_entry["std"], arm_entry.get("gain_over_real", {})
-            cells = [f"{mean[k]:.1f} ± {std[k]:.1f}" for k in ("NM", "BG", "CL")]
-            gains = [f"{gain.get(k, 0):+.1f}" for k in ("NM", "BG", "CL")]
-            lines.append(f"| {arm} | " + " | ".join(cells + gains) + " |")
+            runs = arm_entry["runs"]
+            cells = [
+                ", ".join(str(r["seed"]) for r in runs),
+                f"{runs[0]['training_sequences']:,}",
+                *(f"{mean[k]:.1f} ± {std[k]:.1f}" for k in ("NM", "BG", "CL")),
+                *(f"{gain.get(k, 0):+.1f}" for k in ("NM", "BG", "CL")),
+            ]
+            lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+        lines += ["", "Per seed (NM / BG / CL):", ""]
+        for arm, arm_entry in entry["arms"].items():
+            for run in arm_entry["runs"]:
+                r = run["rank1"]
+                lines.append(f"- {arm}, seed {run['seed']}: {r['NM']:.2f} / {r['BG']:.2f} / {r['CL']:.2f}")
         lines.append("")
     lines.append(f"Caveat: {results['caveat']}.")
     return "\n".join(lines) + "\n"
