@@ -15,6 +15,8 @@ from studio.pipelines.synthesize import CONDITION_TYPES, MAX_IDENTITIES  # noqa:
 REPORT_KINDS = ("generated", "edited", "anonymized")  # evaluation.fidelity_report.KINDS, without importing torch here
 
 VIEWS = [f"{v:03d}" for v in range(0, 181, 18)]
+# GaitEditor.edit / .anonymize defaults, the strengths `studio eval-editor` measured (kept here, torch-free)
+EDIT_STRENGTH, ANONYMIZE_STRENGTH = 0.7, 0.9
 
 
 def _load_tab(handlers: StudioHandlers, clip: gr.State, limit_mb: float):
@@ -91,6 +93,37 @@ def _source_line(handlers: StudioHandlers, clip: gr.State, elem_id: str) -> gr.M
     return line
 
 
+def _sampling_controls(handlers: StudioHandlers, label: str, prefix: str):
+    """Seed, sampler steps, the run button and its Cancel."""
+    with gr.Row():
+        seed = gr.Number(0, precision=0, label="Seed")
+        steps = gr.Slider(1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps")
+    with gr.Row():
+        run = gr.Button(label, variant="primary", elem_id=f"{prefix}-run")
+        cancel = gr.Button("Cancel", variant="stop", elem_id=f"{prefix}-cancel")
+    return seed, steps, run, cancel
+
+
+def _clip_result_panel(prefix: str, animation_label: str, verdict_id: str):
+    """Status, the side-by-side animation, the verdict, downloads and the raw scores."""
+    status = gr.Markdown(elem_id=f"{prefix}-status")
+    animation = gr.Image(
+        label=animation_label, type="filepath", interactive=False, height=300, elem_id=f"{prefix}-animation"
+    )
+    verdict = gr.Markdown(elem_id=verdict_id)
+    downloads = gr.Files(
+        label="Downloads: OpenGait layout (.zip with the .pkl), GIF, MP4", elem_id=f"{prefix}-files", interactive=False
+    )
+    with gr.Accordion("Scores (JSON)", open=False):
+        details = gr.JSON(label="scores")
+    return [animation, verdict, details, downloads, status]
+
+
+def _wire(handlers: StudioHandlers, handler, inputs, outputs, run, cancel, api_name: str):
+    event = run.click(handler, inputs, outputs, api_name=api_name, concurrency_limit=handlers.config.concurrency)
+    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+
+
 def _edit_tab(handlers: StudioHandlers, clip: gr.State):
     gr.Markdown(
         "The **same person, walking the same way**, with a new view, clothing or carrying. The judge (an "
@@ -103,35 +136,14 @@ def _edit_tab(handlers: StudioHandlers, clip: gr.State):
             view = gr.Dropdown([KEEP, *VIEWS], value=KEEP, label="Target view (degrees)", elem_id="edit-view")
             clothing = gr.Radio([KEEP, "normal", "coat"], value="coat", label="Clothing", elem_id="edit-clothing")
             carrying = gr.Radio([KEEP, "none", "bag"], value=KEEP, label="Carrying", elem_id="edit-carrying")
-            strength = gr.Slider(0, 1, value=0.6, step=0.05, label="Strength (0 = the source; higher = bigger changes)")
-            with gr.Row():
-                seed = gr.Number(0, precision=0, label="Seed")
-                steps = gr.Slider(1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps")
-            with gr.Row():
-                run = gr.Button("Edit", variant="primary", elem_id="edit-run")
-                cancel = gr.Button("Cancel", variant="stop", elem_id="edit-cancel")
+            strength = gr.Slider(
+                0, 1, value=EDIT_STRENGTH, step=0.05, label="Strength (0 = the source; higher = bigger changes)"
+            )
+            seed, steps, run, cancel = _sampling_controls(handlers, "Edit", "edit")
         with gr.Column(scale=2):
-            status = gr.Markdown(elem_id="edit-status")
-            animation = gr.Image(
-                label="source | edited", type="filepath", interactive=False, height=300, elem_id="edit-animation"
-            )
-            scores = gr.Markdown(elem_id="edit-scores")
-            downloads = gr.Files(
-                label="Downloads: OpenGait layout (.zip with the .pkl), GIF, MP4",
-                elem_id="edit-files",
-                interactive=False,
-            )
-            with gr.Accordion("Scores (JSON)", open=False):
-                details = gr.JSON(label="scores")
-    outputs = [animation, scores, details, downloads, status]
-    event = run.click(
-        handlers.edit,
-        [clip, view, clothing, carrying, strength, seed, steps],
-        outputs,
-        api_name="edit",
-        concurrency_limit=handlers.config.concurrency,
-    )
-    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+            outputs = _clip_result_panel("edit", "source | edited", "edit-scores")
+    inputs = [clip, view, clothing, carrying, strength, seed, steps]
+    _wire(handlers, handlers.edit, inputs, outputs, run, cancel, "edit")
 
 
 def _anonymize_tab(handlers: StudioHandlers, clip: gr.State):
@@ -142,35 +154,13 @@ def _anonymize_tab(handlers: StudioHandlers, clip: gr.State):
     with gr.Row():
         with gr.Column(scale=1):
             _source_line(handlers, clip, "anon-source")
-            strength = gr.Slider(0.05, 1, value=0.8, step=0.05, label="Strength (identity removed vs. motion kept)")
-            with gr.Row():
-                seed = gr.Number(0, precision=0, label="Seed")
-                steps = gr.Slider(1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps")
-            with gr.Row():
-                run = gr.Button("Anonymize", variant="primary", elem_id="anon-run")
-                cancel = gr.Button("Cancel", variant="stop", elem_id="anon-cancel")
+            strength = gr.Slider(
+                0.05, 1, value=ANONYMIZE_STRENGTH, step=0.05, label="Strength (identity removed vs. motion kept)"
+            )
+            seed, steps, run, cancel = _sampling_controls(handlers, "Anonymize", "anon")
         with gr.Column(scale=2):
-            status = gr.Markdown(elem_id="anon-status")
-            animation = gr.Image(
-                label="source | anonymized", type="filepath", interactive=False, height=300, elem_id="anon-animation"
-            )
-            verdict = gr.Markdown(elem_id="anon-verdict")
-            downloads = gr.Files(
-                label="Downloads: OpenGait layout (.zip with the .pkl), GIF, MP4",
-                elem_id="anon-files",
-                interactive=False,
-            )
-            with gr.Accordion("Scores (JSON)", open=False):
-                details = gr.JSON(label="scores")
-    outputs = [animation, verdict, details, downloads, status]
-    event = run.click(
-        handlers.anonymize,
-        [clip, strength, seed, steps],
-        outputs,
-        api_name="anonymize",
-        concurrency_limit=handlers.config.concurrency,
-    )
-    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+            outputs = _clip_result_panel("anon", "source | anonymized", "anon-verdict")
+    _wire(handlers, handlers.anonymize, [clip, strength, seed, steps], outputs, run, cancel, "anonymize")
 
 
 def _evaluate_tab(handlers: StudioHandlers, last_synthesis: gr.State):
