@@ -21,6 +21,12 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, default=20, help="sampler steps (default 20)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="identities and sampling follow from it")
+    parser.add_argument(
+        "--identity-noise",
+        type=float,
+        default=None,
+        help="share of the starting noise common to one person's clips, 0-1 (default 1: clips of one person agree)",
+    )
     parser.add_argument("--generator", help="generator folder (default: the bundled one)")
     parser.add_argument("--no-check", action="store_true", help="skip the judge's novelty check")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -49,6 +55,7 @@ def run(args) -> int:
         progress=lambda done, total: bar.update(done - bar.n),
         judge=judge,
         references=references,
+        **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
     )
     bar.close()
     print(

@@ -95,7 +95,13 @@ def run(args) -> int:
     evaluate = _rank1_callback(config, args.data, partition.test, progress)
     print(f"data ready in {time.perf_counter() - t0:.0f} s")
     train_recognizer(
-        config, train, args.out, steps=args.steps, seed=args.seed, resume=args.resume, evaluate_fn=evaluate,
+        config,
+        train,
+        args.out,
+        steps=args.steps,
+        seed=args.seed,
+        resume=args.resume,
+        evaluate_fn=evaluate,
         progress=progress,
     )
     minutes = (time.perf_counter() - t0) / 60

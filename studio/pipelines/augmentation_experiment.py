@@ -71,10 +71,18 @@ def _edited_set(editor, data_root: Path, partition_path: Path, out_root: Path, m
 
 
 def _novel_set(pipeline, out_root: Path, novel: dict, views: list[str], progress):
-    from studio.pipelines.synthesize import synthesize_dataset
+    from studio.pipelines.synthesize import IDENTITY_NOISE, synthesize_dataset
 
+    share = novel.get("identity_noise", IDENTITY_NOISE)
     if (out_root / "manifest.json").is_file():
-        return json.loads((out_root / "manifest.json").read_text())
+        manifest = json.loads((out_root / "manifest.json").read_text())
+        made = manifest["settings"].get("identity_noise", 0.0)  # sets from before the option drew clips apart
+        if made != share:
+            raise ValueError(
+                f"{out_root}: its novel people were made with identity_noise {made}, the config asks for "
+                f"{share}; move the set (and the novel arm's runs) aside or use another experiment folder"
+            )
+        return manifest
     tmp = out_root.with_name(out_root.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     manifest = synthesize_dataset(
@@ -87,6 +95,7 @@ def _novel_set(pipeline, out_root: Path, novel: dict, views: list[str], progress
         num_frames=novel.get("frames", 30),
         steps=novel.get("steps", 20),
         progress=progress,
+        identity_noise=share,
     )
     tmp.rename(out_root)  # a half-written set never passes for a finished one
     return manifest

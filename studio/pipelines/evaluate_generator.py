@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from evaluation.covariates import covariate_accuracy
 from evaluation.fidelity import frechet_report, novelty_report, statistics_report, template_threshold
@@ -31,6 +32,7 @@ from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline
 from studio.data import GaitSequence, Partition, load_opengait, read_partition
 from studio.data.atomic import atomic_write_text
+from studio.pipelines.synthesize import IDENTITY_NOISE
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class _Sampler:
     steps: int
     guidance: float
 
-    def generate(self, requests: list[dict], seed: int) -> list[GaitSequence]:
+    def generate(self, requests: list[dict], seed: int, latents=None) -> list[GaitSequence]:
         """One batched call; each request names identity, view, condition type (nm/bg/cl), subject."""
         kinds = [r["kind"] for r in requests]
         return self.pipeline(
@@ -66,6 +68,7 @@ class _Sampler:
             guidance=self.guidance,
             seed=seed,
             subject=[r["subject"] for r in requests],
+            latents=latents,
         )
 
 
@@ -102,6 +105,7 @@ def evaluate_generator(
     novel_identities: int = 100,
     clips_per_novel: int = 4,
     seed: int = 0,
+    identity_noise: float = IDENTITY_NOISE,
 ) -> dict:
     """Measure every generator target and write them as JSON to `out_path`.
 
@@ -113,6 +117,8 @@ def evaluate_generator(
         reference_condition: the condition of each subject's single reference clip.
         steps, guidance: sampler settings.
         novel_identities, clips_per_novel: the novel-identity check's size.
+        identity_noise: share of the starting noise common to one novel person's clips, as
+            `studio synthesize` makes them.
         seed: generation seed.
     """
     import recognizers
@@ -189,7 +195,9 @@ def evaluate_generator(
     }
 
     # 6. novel identities: made in the conditioner's space, judged in the judge's
-    novel = _novel_identity_check(sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed)
+    novel = _novel_identity_check(
+        sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed, identity_noise
+    )
 
     result = {
         "data": str(data),
@@ -211,7 +219,14 @@ def evaluate_generator(
 
 
 def _novel_identity_check(
-    sampler: _Sampler, conditioner, judge, real: _RealSplit, count: int, clips_per_identity: int, seed: int
+    sampler: _Sampler,
+    conditioner,
+    judge,
+    real: _RealSplit,
+    count: int,
+    clips_per_identity: int,
+    seed: int,
+    identity_noise: float,
 ) -> dict:
     rng = np.random.default_rng(seed + 1)
     # the bank holds the TRAINING subjects in the conditioner's space
@@ -223,7 +238,12 @@ def _novel_identity_check(
         for i, e in enumerate(embeddings)
         for v in rng.choice(real.views, size=min(clips_per_identity, len(real.views)), replace=False)
     ]
-    novel_emb = judge.embed(sampler.generate(requests, seed + 2), bf16=True, progress=True)
+    # each person's clips share part of their starting noise, as `synthesize_dataset` draws them
+    per_person = min(clips_per_identity, len(real.views))
+    latents = torch.cat(
+        [sampler.pipeline.person_noise(per_person, 30, seed * 100_003 + i, identity_noise) for i in range(count)]
+    )
+    novel_emb = judge.embed(sampler.generate(requests, seed + 2, latents), bf16=True, progress=True)
     # real templates: every subject's gallery, train and test alike (the generator saw the former)
     gallery = real.is_gallery
     all_emb = np.concatenate([judge.embed(train, bf16=True, progress=True), real.embeddings[gallery]])
@@ -244,5 +264,6 @@ def _novel_identity_check(
     report = novelty_report(novel_emb, [r["subject"] for r in requests], all_emb, all_subjects, threshold["threshold"])
     report["template_threshold"] = threshold
     report["clips_per_identity"] = clips_per_identity
+    report["identity_noise"] = identity_noise
     report["bank_nearest_similarity_mean"] = round(float(np.mean([i["nearest_similarity"] for i in info])), 4)
     return report
