@@ -65,6 +65,7 @@ def _edited_set(editor, data_root: Path, partition_path: Path, out_root: Path, m
         strength=edit.get("strength", 0.8),
         seed=edit.get("seed", 0),
         steps=edit.get("steps", 20),
+        guidance=edit.get("guidance", 2.0),
         sources=tuple(edit.get("sources", ("nm-01", "nm-02"))),
         progress=progress,
     )
