@@ -199,6 +199,19 @@ def test_experiment_table_gathers_runs_of_separate_invocations(walkers, tmp_path
         run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), steps=2, progress=False)
 
 
+def test_an_arm_with_fewer_seeds_is_compared_on_the_seeds_both_ran():
+    from studio.pipelines.augmentation_experiment import _add_gains
+
+    def arm(*runs):
+        runs = [{"seed": seed, "rank1": {"NM": nm, "BG": 0.0, "CL": cl}} for seed, nm, cl in runs]
+        return {"runs": runs, "mean": {k: float(np.mean([r["rank1"][k] for r in runs])) for k in ("NM", "BG", "CL")}}
+
+    arms = {"real": arm((0, 90.0, 20.0), (1, 92.0, 30.0)), "real+edited": arm((0, 89.0, 35.0))}
+    _add_gains(arms)
+    assert arms["real+edited"]["gain_over_real"] == {"NM": -1.0, "BG": 0.0, "CL": 15.0}  # vs seed 0, not the mean
+    assert arms["real+edited"]["paired_gain_over_real"]["CL"] == [15.0]
+
+
 def test_experiment_refuses_bad_settings_and_writing_into_the_data(walkers, tmp_path):
     root, partition = walkers
     with pytest.raises(ValueError, match="unknown setting"):
