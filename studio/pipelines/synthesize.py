@@ -171,6 +171,10 @@ def synthesize_dataset(
         with its pkl path relative to `out_root`, and `novelty` when checked.
     """
     view_names, kinds = _check_request(num_identities, views, conditions)
+    if not 0.0 <= float(identity_noise) <= 1.0:
+        raise ValueError(
+            f"identity_noise (the shared share of a person's starting noise) must be within 0–1, got {identity_noise}"
+        )
     out_root = Path(out_root)
     started = time.time()
     embeddings, identity_info = novel_identities(pipeline, int(num_identities), seed, bank_folder)
