@@ -14,6 +14,11 @@ JUDGE in batches. Then, with definitions from DESIGN.md "Evaluation: definitions
   the judge's calibrated FAR against the claimed subject's gallery; cosine similarity to the
   source clip when one is named. For anonymized clips the same numbers are the leakage, with
   chance printed beside them.
+- leakage by attacker (anonymized clips only; `evaluation.attackers`): each anonymized clip whose
+  source is in the real folder (and not a gallery clip) against the real gallery, by the judge,
+  the GEI template matcher (same view, cross view) and the recognizers the anonymizer never
+  consulted (default: the bundled GEINet attacker), each at its own FAR-1% threshold set on real
+  pairs; beside it, the same for the unmodified source clips (the ceiling) and chance.
 - naturalness: Fréchet distance of judge features (generated vs real, beside two real halves of
   the same size) and silhouette statistics (foreground, height, width, flicker);
 - covariate fidelity: the covariate classifier's accuracy on the view / clothing / carrying the
@@ -43,6 +48,14 @@ from pathlib import Path, PurePath
 import numpy as np
 import torch
 
+from evaluation.attackers import (
+    bundled_attackers,
+    calibrate_recognizer_on_real,
+    gait_energy_image,
+    gei_leakage,
+    own_calibration,
+    recognizer_leakage,
+)
 from evaluation.covariates import covariate_accuracy
 from evaluation.diversity import diversity_report
 from evaluation.fidelity import clip_statistics, frechet_report, statistics_summary
@@ -81,6 +94,8 @@ class EmbeddedClips:
         paths: the pkl each clip was read from.
         embeddings: judge embeddings `float32 [N, c, p]`.
         stats: per clip, `evaluation.fidelity.clip_statistics` of the embedded window.
+        geis: gait energy images of the embedded windows `float32 [N, 2816]` (when asked for).
+        attacker_embeddings: attacker name → its embeddings `float32 [N, c', p']` (when asked for).
         frame_sizes: "HxW" of the stored frames → clips (anything but 64x64 / 64x44 was resized).
         skipped: `{"path", "problem"}` of each unreadable clip.
     """
@@ -90,6 +105,8 @@ class EmbeddedClips:
     paths: list[str] = field(default_factory=list)
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
     stats: list[dict] = field(default_factory=list)
+    geis: np.ndarray | None = None
+    attacker_embeddings: dict[str, np.ndarray] = field(default_factory=dict)
     frame_sizes: Counter = field(default_factory=Counter)
     skipped: list[dict] = field(default_factory=list)
 
@@ -134,13 +151,15 @@ def read_and_embed(
     batch_clips: int = 256,
     progress: Progress | None = None,
     stage: str = "",
+    attackers: dict | None = None,
 ) -> EmbeddedClips:
     """Read, crop to 64×44, cap and embed `entries` in batches; unreadable clips are skipped and counted.
 
+    With `attackers` (name → recognizer), each also embeds every clip, and the clips' GEIs are kept.
     Frames are not kept: memory stays bounded by one batch whatever the folder's size.
     """
     out = EmbeddedClips(Path(root))
-    chunks = []
+    chunks, geis, attacker_chunks = [], [], {name: [] for name in attackers or {}}
     for start in range(0, len(entries), batch_clips):
         frames = []
         for entry in entries[start : start + batch_clips]:
@@ -155,13 +174,20 @@ def read_and_embed(
             out.keys.append(entry.key)
             out.paths.append(seq.source)
             out.stats.append(clip_statistics(clip))
+            if attackers is not None:
+                geis.append(gait_energy_image(clip))
         if frames:
             with torch.inference_mode():
                 chunks.append(judge.embed(frames, max_frames=None, bf16=bf16))
+                for name, model in (attackers or {}).items():
+                    attacker_chunks[name].append(model.embed(frames, max_frames=None, bf16=bf16))
         if progress:
             progress(stage, min(start + batch_clips, len(entries)), len(entries))
     if chunks:
         out.embeddings = np.concatenate(chunks).astype(np.float32)
+        out.attacker_embeddings = {k: np.concatenate(v).astype(np.float32) for k, v in attacker_chunks.items()}
+    if attackers is not None:
+        out.geis = np.stack(geis) if geis else np.zeros((0, 64 * 44), np.float32)
     return out
 
 
@@ -599,6 +625,7 @@ def fidelity_report(
     bf16: bool = True,
     samples: int = 6,
     seed: int = 0,
+    attackers: dict | None = None,
 ) -> dict:
     """Judge a folder of generated / edited / anonymized clips against a folder of real ones.
 
@@ -620,6 +647,9 @@ def fidelity_report(
         bf16: judge under bfloat16 autocast.
         samples: generated clips shown as animated strips beside a real partner.
         seed: subsets and splits follow from it.
+        attackers: anonymized clips only: name → recognizer the anonymizer never consulted, at its
+            own `calibration.json` (else one computed on the real clips); default: the bundled
+            GEINet attacker when installed. The GEI template matcher and the judge always attack.
 
     Returns:
         A JSON-ready dict (see `evaluation.html_report.write_report`).
@@ -664,9 +694,13 @@ def fidelity_report(
     judge, covariate_classifier, calibration, calibration_source = _resolve_models(
         judge, covariate_classifier, calibration
     )
+    if kind == "anonymized" and attackers is None:
+        attackers = bundled_attackers()
+    attackers = attackers if kind == "anonymized" else None  # GEIs and attacker embeddings: leakage only
     t0 = time.perf_counter()
-    real = read_and_embed(real_entries, real_root, judge, max_frames, bf16, progress=progress, stage="real")
-    gen = read_and_embed(gen_entries, generated_root, judge, max_frames, bf16, progress=progress, stage=kind)
+    read = dict(progress=progress, attackers=attackers)
+    real = read_and_embed(real_entries, real_root, judge, max_frames, bf16, stage="real", **read)
+    gen = read_and_embed(gen_entries, generated_root, judge, max_frames, bf16, stage=kind, **read)
     embedding_seconds = time.perf_counter() - t0
     for clips, root, role in ((real, real_root, "real"), (gen, generated_root, kind)):
         if not len(clips):
@@ -727,6 +761,11 @@ def fidelity_report(
         },
         "identity": identity,
         "leakage": _leakage_section(identity, calibration) if kind == "anonymized" else None,
+        "attackers": (
+            _attackers_section(real, gen, sources, {**calibration, "source": calibration_source}, attackers)
+            if kind == "anonymized"
+            else None
+        ),
         "naturalness": _naturalness_section(real, gen, reference, reference_text, max_frames, rng, seed),
         "covariates": _covariate_section(covariate_classifier, gen, real, reference),
         "diversity": _diversity_section(gen, real, reference & in_common, metric),
@@ -854,6 +893,83 @@ def _leakage_section(identity: dict, calibration: dict) -> dict:
     }
 
 
+ATTACKERS_NOTE = (
+    "Each anonymized clip against the real gallery (nm-01…04); a hit is its source subject at rank 1. Every "
+    "attacker uses its own threshold at FAR 1%, set on real probe clips against the real gallery (never on "
+    "anonymized clips): the judge its calibration (the one the anonymizer retries against), the GEI template "
+    "matcher (mean silhouette, Euclidean) the real pairs of its view relation — gei_same_view: gallery clips of "
+    "the probe's view; gei_cross_view: of every other view — and each other recognizer its own calibration.json. "
+    "Judge and recognizers match across all views. Unmodified: the source clips themselves (the ceiling)."
+)
+
+
+def _attackers_section(real: EmbeddedClips, gen: EmbeddedClips, sources, judge_calibration: dict, attackers) -> dict:
+    """Leakage of anonymized clips and of their unmodified sources by every attacker (see `ATTACKERS_NOTE`)."""
+    gallery = np.isin(real.conditions, CASIA_B_GALLERY)
+    if not gallery.any():
+        return {"defined": False, "reason": "the real folder has no gallery clips (nm-01…04)"}
+    real_index = {k: i for i, k in enumerate(real.keys)}
+    gallery_subjects = set(real.subjects[gallery].tolist())
+    # a source that is itself a gallery clip would be found as itself: such clips are left out
+    pairs = [
+        (i, real_index[src])
+        for i, (src, _) in enumerate(sources)
+        if src in real_index and not gallery[real_index[src]] and src[0] in gallery_subjects
+    ]
+    if not pairs:
+        reason = "no anonymized clip names a source in the real folder (outside the gallery) of a gallery subject"
+        return {"defined": False, "reason": reason}
+    gen_rows, src_rows = (np.asarray(rows) for rows in zip(*pairs, strict=True))
+    probes = ~gallery  # the real clips the thresholds are calibrated on, against the gallery
+    subjects, views = real.subjects[src_rows], real.views[src_rows]
+    g_subjects = real.subjects[gallery]
+    rows: dict[str, dict] = {"unmodified": {}, "anonymized": {}}
+    info: dict[str, dict] = {}
+
+    def add_recognizer(name, own, generated, calibration):
+        for arm, protected in (("unmodified", own[src_rows]), ("anonymized", generated[gen_rows])):
+            rows[arm][name] = recognizer_leakage(
+                own[src_rows], subjects, protected, own[gallery], g_subjects, calibration, name
+            )
+        info[name] = {"available": True, "kind": "recognizer", "views": "all_views", "calibration": calibration}
+
+    add_recognizer("judge", real.embeddings, gen.embeddings, judge_calibration)
+    try:
+        gei = gei_leakage(
+            real.geis[src_rows], subjects, views, {"unmodified": real.geis[src_rows], "anonymized": gen.geis[gen_rows]},
+            real.geis[gallery], g_subjects, real.views[gallery], real.geis[probes], real.subjects[probes],
+            real.views[probes],
+        )  # fmt: skip
+        for name, per_arm in gei.items():
+            for arm, report in per_arm.items():
+                rows[arm][name] = report
+            first = per_arm["anonymized"]
+            info[name] = {"available": True, "kind": "GEI template", "views": first["views"]}
+            info[name]["calibration"] = first["calibration"]
+    except ValueError as err:  # e.g. no real genuine pair in one view relation
+        info["gei"] = {"available": False, "reason": str(err)}
+    for name, model in (attackers or {}).items():
+        own, generated = real.attacker_embeddings[name], gen.attacker_embeddings[name]
+        calibration = own_calibration(model)
+        try:
+            if calibration is None:
+                calibration = calibrate_recognizer_on_real(own[probes], real.subjects[probes], own[gallery], g_subjects)
+            add_recognizer(name, own, generated, calibration)
+        except ValueError as err:
+            info[name] = {"available": False, "reason": str(err)}
+    return {
+        "defined": True,
+        "probes": len(pairs),
+        "left_out": len(gen) - len(pairs),
+        "gallery_clips": int(gallery.sum()),
+        "gallery_subjects": len(gallery_subjects),
+        "calibration_probes": int(probes.sum()),
+        "attackers": info,
+        "rows": rows,
+        "note": ATTACKERS_NOTE,
+    }
+
+
 def headline(report: dict) -> list[dict]:
     """The report's key numbers: `{"label", "path", "value", "unit"}` rows (JSON paths into `report`).
 
@@ -875,6 +991,11 @@ def headline(report: dict) -> list[dict]:
         add("leakage rank-1 of the unmodified clips", "leakage.unmodified_rank1", "%")
         add("leakage TAR at the judge's FAR", "leakage.tar_percent", "%")
         add("chance TAR (= FAR)", "leakage.chance_tar_percent", "%")
+        attackers = report.get("attackers") or {}
+        for name in attackers.get("rows", {}).get("anonymized", {}):
+            if name != "judge":
+                add(f"leakage rank-1, attacker {name}", f"attackers.rows.anonymized.{name}.rank1", "%")
+                add(f"leakage TAR at FAR 1%, attacker {name}", f"attackers.rows.anonymized.{name}.tar_vs_gallery", "%")
     elif identity.get("defined"):
         add(f"identity rank-1 ({kind}, mean over types)", "identity.mean.generated_rank1", "%")
         add("identity rank-1 (real probes, same types)", "identity.mean.real_rank1", "%")

@@ -259,6 +259,40 @@ def _identity(p: _Page) -> None:
         p.note(leakage["note"])
 
 
+def _attackers(p: _Page) -> None:
+    """Leakage by every attacker, anonymized beside unmodified (the ceiling) and chance."""
+    a = p.report.get("attackers")
+    if not a:
+        return
+    p.heading("Leakage by attacker")
+    if not a.get("defined"):
+        p.note(f"Undefined: {a['reason']}", cls="undefined")
+        return
+    rows = []
+    for name in a["rows"]["anonymized"]:
+        anon, plain = f"attackers.rows.anonymized.{name}", f"attackers.rows.unmodified.{name}"
+        rows.append(
+            [p.text(name), p.text(a["rows"]["anonymized"][name]["views"])]
+            + [p.num(f"{anon}.rank1", "%"), p.num(f"{anon}.rank1_over_chance"), p.num(f"{anon}.tar_vs_source", "%")]
+            + [p.num(f"{anon}.tar_vs_gallery", "%"), p.num(f"{anon}.impostor_accept_vs_gallery", "%")]
+            + [p.num(f"{plain}.rank1", "%"), p.num(f"{plain}.tar_vs_gallery", "%"), p.num(f"{anon}.chance_rank1", "%")]
+            + [p.num(f"{anon}.threshold"), p.num(f"{anon}.calibration.tar")]
+        )
+    header = ["attacker", "views", "rank-1", "× chance", "TAR vs source", "TAR vs source gallery"]
+    header += ["impostors accepted", "unmodified rank-1", "unmodified TAR vs gallery", "chance rank-1"]
+    p.table([*header, "threshold", "real TAR at it (fraction)"], rows)
+    p.table(
+        ["anonymized clips scored", "left out (no source in the real folder, or a gallery source)", "real probes"],
+        [[p.num("attackers.probes"), p.num("attackers.left_out"), p.num("attackers.calibration_probes")]],
+    )
+    p.note(a["note"])
+    for name, info in a["attackers"].items():
+        if not info.get("available"):
+            p.note(f"{name}: not scored — {info.get('reason')}", cls="undefined")
+        elif info.get("calibration", {}).get("source"):
+            p.note(f"{name}: threshold from {info['calibration']['source']}.")
+
+
 def _histograms(p: _Page) -> None:
     h = p.report["histograms"]
     p.heading("Verification distances")
@@ -411,6 +445,7 @@ def render_html(report: dict) -> str:
         _headline,
         _data,
         _identity,
+        _attackers,
         _histograms,
         _naturalness,
         _covariates,

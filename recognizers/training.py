@@ -33,12 +33,13 @@ from recognizers.covariates import CovariateClassifier, covariate_targets
 from recognizers.data import ClipAugment, ClipBatches, ClipStore, sample_clip
 from recognizers.gaitbase import GaitBase
 from recognizers.gaitset import GaitSet
+from recognizers.geinet import GEINet
 from recognizers.losses import LossAggregator
 from studio.runtime import make_accelerator
 
 logger = logging.getLogger(__name__)
 
-RECOGNIZER_TYPES = {"GaitBase": GaitBase, "GaitSet": GaitSet}
+RECOGNIZER_TYPES = {"GaitBase": GaitBase, "GaitSet": GaitSet, "GEINet": GEINet}
 STATE_FILE = "training_state.pt"
 
 

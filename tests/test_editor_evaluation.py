@@ -12,7 +12,7 @@ from evaluation.motion import lagged_correlation, motion_agreement, summarize_mo
 from generators import GaitGenerationPipeline, GaitLatentDenoiser, IdentityBank, SilhouetteAutoencoder
 from generators.baselines import blur_silhouettes, morph_silhouettes
 from generators.editor import GaitEditor
-from recognizers import CovariateClassifier, GaitBase, GaitSet, calibrate
+from recognizers import CovariateClassifier, GaitBase, GaitSet, GEINet, calibrate
 from studio.data import GaitSequence, read_partition
 from studio.data.silhouette_stats import signal_period, width_signal
 from studio.data.walkers import identity_for, render_walker_dataset, render_walker_sequence, walk_for
@@ -205,6 +205,8 @@ def tiny_editor():
 def test_eval_editor_writes_every_section(tiny_benchmark, tiny_editor, tmp_path):
     classifier = CovariateClassifier(in_channels=8, parts_num=62, part_channels=4, hidden=8).eval()
     out = tmp_path / "results.json"
+    torch.manual_seed(2)
+    attacker = GEINet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()  # no calibration.json: one is made
     result = evaluate_editor(
         tiny_benchmark,
         out,
@@ -215,6 +217,7 @@ def test_eval_editor_writes_every_section(tiny_benchmark, tiny_editor, tmp_path)
         max_attempts=2,
         baseline_strengths=(0.5,),
         progress=False,
+        attackers={"tiny-geinet": attacker},
     )
     assert json.loads(out.read_text()) == result
     tested = len(read_partition(tiny_benchmark / "partition.json").test)
@@ -239,6 +242,42 @@ def test_eval_editor_writes_every_section(tiny_benchmark, tiny_editor, tmp_path)
     assert len(result["targets"]) == 3 * 2 + 5 and all(t["pass"] in (True, False) for t in result["targets"])
     table = format_editor_report(result)
     assert "ANONYMIZE" in table and "anonymizer" in table and "TARGETS" in table
+
+
+def test_eval_editor_scores_every_arm_by_every_attacker(tiny_benchmark, tiny_editor, tmp_path):
+    classifier = CovariateClassifier(in_channels=8, parts_num=62, part_channels=4, hidden=8).eval()
+    torch.manual_seed(2)
+    attacker = GEINet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()  # no calibration.json: one is made
+    result = evaluate_editor(
+        tiny_benchmark,
+        tmp_path / "r.json",
+        editor=tiny_editor,
+        covariate_classifier=classifier,
+        views_per_subject=2,
+        steps=2,
+        max_attempts=1,
+        baseline_strengths=(1.0,),
+        parts=["anonymize"],
+        progress=False,
+        attackers={"tiny-geinet": attacker},
+    )
+    names = ["judge", "gei_same_view", "gei_cross_view", "tiny-geinet"]
+    info = result["anonymize_attackers"]
+    assert list(info) == names and info["gei_same_view"]["views"] == "same_view"
+    assert "real probe clips" in info["tiny-geinet"]["calibration"]["source"]  # its own, on real pairs
+    for arm, row in result["anonymize"].items():
+        assert list(row["attackers"]) == names, arm
+        judge = row["attackers"]["judge"]
+        assert {k: judge[k] for k in row["leakage"]} == row["leakage"]  # the judge's column is the arm's leakage
+        for report in row["attackers"].values():
+            assert {"rank1", "chance_rank1", "rank1_over_chance", "tar_vs_gallery", "calibration"} <= set(report)
+            assert report["probes"] + report["probes_left_out"] == result["source_clips"]
+    # unmodified sources: the GEI matcher finds them in their own view and accepts them against their source
+    unmodified = result["anonymize"]["unmodified"]["attackers"]
+    assert unmodified["gei_same_view"]["rank1"] >= 75 and unmodified["gei_same_view"]["tar_vs_source"] == 100
+    assert unmodified["gei_cross_view"]["tar_vs_source"] is None
+    table = format_editor_report(result)
+    assert "LEAKAGE BY ATTACKER" in table and "gei_cross_view" in table and "tiny-geinet" in table
 
 
 def test_eval_editor_can_run_the_anonymization_alone(tiny_benchmark, tiny_editor, tmp_path):

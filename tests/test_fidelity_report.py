@@ -17,7 +17,7 @@ import torch
 from evaluation.fidelity_report import fidelity_report, format_headline, headline
 from evaluation.html_report import write_report
 from evaluation.perceptual import iou_frames, lpips_status, perceptual_report, ssim_frames
-from recognizers import CovariateClassifier, GaitSet
+from recognizers import CovariateClassifier, GaitSet, GEINet
 from studio.data import GaitDataError, GaitSequence, scan_opengait, write_pkl_sequence
 from studio.data.opengait import read_pkl_sequence
 from studio.data.walkers import render_walker_dataset
@@ -100,11 +100,10 @@ def test_every_section_is_reported(report):
     assert report["timing"]["clips_embedded"] == 108 + 36
 
 
-def test_html_shows_exactly_the_json_numbers(report, written):
-    data, page = written
-    assert data == json.loads(json.dumps(report))  # what was computed is what was saved
+def _assert_page_shows_the_json(data, page, at_least):
+    """Every number cell of the page is the JSON value at its data-path, and every headline number is there."""
     cells = re.findall(r'<td class="num" data-path="([^"]+)">([^<]*)</td>', page)
-    assert len(cells) > 60
+    assert len(cells) > at_least
     for path, text in cells:
         value = _lookup(data, path.replace("&#x27;", "'"))
         if value is None:
@@ -118,6 +117,12 @@ def test_html_shows_exactly_the_json_numbers(report, written):
     for row in headline(data):
         if isinstance(row["value"], (int, float)):
             assert row["path"] in shown_paths
+
+
+def test_html_shows_exactly_the_json_numbers(report, written):
+    data, page = written
+    assert data == json.loads(json.dumps(report))  # what was computed is what was saved
+    _assert_page_shows_the_json(data, page, at_least=60)
 
 
 def test_html_is_self_contained(written):
@@ -171,19 +176,30 @@ def test_other_frame_sizes_are_brought_to_the_model_crop(folders, judge, tmp_pat
         assert a == pytest.approx(same["naturalness"]["statistics"][name]["generated"], rel=0.05)
 
 
-def test_anonymized_clips_are_paired_with_their_source_and_leakage_is_reported(folders, judge, tmp_path):
-    anon = tmp_path / "anon"
+@pytest.fixture(scope="module")
+def jittered(folders, tmp_path_factory):
+    """Anonymized-looking clips (`anon-<subject>`) of every real nm-05 clip, barely changed: they must leak."""
+    anon = tmp_path_factory.mktemp("anon")
     rng = np.random.default_rng(0)
 
-    def jitter(frames):  # a stand-in anonymizer that barely changes anything: it must leak
+    def jitter(frames):  # a stand-in anonymizer that flips 1% of the pixels
         noise = rng.random(frames.shape) < 0.01
         return np.where(noise, 255 - frames, frames).astype(np.uint8)
 
     for entry in scan_opengait(folders / "real", conditions=["nm-05"]):
         seq = read_pkl_sequence(entry)
         write_pkl_sequence(anon, GaitSequence(jitter(seq.frames), f"anon-{seq.subject}", seq.condition, seq.view))
+    return anon
+
+
+def test_anonymized_clips_are_paired_with_their_source_and_leakage_is_reported(folders, judge, jittered):
+    anon = jittered
     calibration = {"metric": "euc", "threshold": 1e9, "far": 0.01}  # hand-made: accepts every pair
-    report = fidelity_report(folders / "real", anon, kind="anonymized", judge=judge, calibration=calibration)
+    torch.manual_seed(2)
+    attacker = GEINet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()  # no calibration.json: one is made
+    report = fidelity_report(
+        folders / "real", anon, kind="anonymized", judge=judge, calibration=calibration, attackers={"tiny": attacker}
+    )
     leakage = report["leakage"]
     assert leakage["defined"] and leakage["chance_rank1"] == pytest.approx(100 / 6, rel=1e-4)
     assert leakage["tar_percent"] == 100 and leakage["chance_tar_percent"] == 1
@@ -195,6 +211,46 @@ def test_anonymized_clips_are_paired_with_their_source_and_leakage_is_reported(f
     assert perceptual["ssim"]["mean"] > 0.5 and perceptual["iou"]["mean"] > 0.9
     assert all(s["is_source"] for s in report["samples"])
     assert headline(report)[0]["label"].startswith("leakage rank-1")
+    # every attacker, anonymized beside unmodified, each at its own threshold
+    attackers = report["attackers"]
+    assert attackers["defined"] and attackers["probes"] == 18 and attackers["left_out"] == 0
+    names = ["judge", "gei_same_view", "gei_cross_view", "tiny"]
+    assert list(attackers["rows"]["anonymized"]) == names and list(attackers["rows"]["unmodified"]) == names
+    assert attackers["rows"]["anonymized"]["judge"]["tar_vs_gallery"] == 100  # the hand-made judge threshold
+    assert attackers["attackers"]["judge"]["calibration"]["source"] == "given"
+    assert "real probe clips" in attackers["attackers"]["tiny"]["calibration"]["source"]
+    same_view = attackers["rows"]["anonymized"]["gei_same_view"]
+    assert same_view["rank1"] >= 80 and same_view["tar_vs_source"] == 100  # 1% flipped pixels hide nobody
+    assert same_view["chance_rank1"] == pytest.approx(100 / 6, abs=0.01)
+    unmodified = attackers["rows"]["unmodified"]["gei_same_view"]
+    assert unmodified["rank1"] >= 80 and unmodified["distance_to_source"]["mean"] == 0
+
+
+def test_the_attackers_table_is_on_the_page_with_the_json_numbers(folders, judge, jittered, tmp_path):
+    import recognizers
+
+    try:
+        recognizers.load_attacker()
+    except FileNotFoundError as err:
+        pytest.skip(f"bundled attacker not installed: {err}")
+    report = fidelity_report(folders / "real", jittered, kind="anonymized", judge=judge, samples=0)
+    rows = report["attackers"]["rows"]["anonymized"]
+    assert recognizers.ATTACKER in rows  # the default: the bundled attacker, at its own calibration
+    assert rows[recognizers.ATTACKER]["rank1"] >= 80  # 1% flipped pixels hide nobody from it
+    # (its verification distances do grow under salt-and-pepper noise, which it never saw: hence the ceiling here)
+    ceiling = report["attackers"]["rows"]["unmodified"][recognizers.ATTACKER]
+    assert ceiling["rank1"] >= 80 and ceiling["tar_vs_source"] == 100 and ceiling["tar_vs_gallery"] >= 50
+    calibration = report["attackers"]["attackers"][recognizers.ATTACKER]["calibration"]
+    assert "geinet-attacker-walkers/calibration.json" in calibration["source"]
+    labels = [row["label"] for row in headline(report)]
+    assert (
+        f"leakage rank-1, attacker {recognizers.ATTACKER}" in labels
+        and "leakage rank-1, attacker gei_same_view" in labels
+    )
+    json_path, html_path = write_report(report, tmp_path / "out")
+    page = html_path.read_text()
+    assert "Leakage by attacker" in page
+    _assert_page_shows_the_json(json.loads(json_path.read_text()), page, at_least=60)
 
 
 def test_a_manifest_names_the_source_of_edited_clips(folders, judge, tmp_path):

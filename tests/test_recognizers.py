@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from recognizers import CovariateClassifier, GaitBase, GaitSet, load_model, load_recognizer
+from recognizers import CovariateClassifier, GaitBase, GaitSet, GEINet, load_model, load_recognizer
 from recognizers.data import ClipAugment, TripletSampler, sample_clip
 from recognizers.losses import LossAggregator, TripletLoss
 from studio.cli import main as studio_main
@@ -18,6 +18,7 @@ from studio.data import GaitSequence, write_pkl_sequence
 
 TINY_BASE = dict(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4)
 TINY_SET = dict(channels=(4, 8, 8), embedding_dim=8, class_num=4)
+TINY_GEI = dict(channels=(4, 8, 8), embedding_dim=8, class_num=4)
 
 # ---------------------------------------------------------------- a tiny CASIA-B-like dataset
 
@@ -78,7 +79,7 @@ TINY_CONFIG = {
 # ---------------------------------------------------------------- models
 
 
-@pytest.mark.parametrize("cls,kwargs", [(GaitBase, TINY_BASE), (GaitSet, TINY_SET)])
+@pytest.mark.parametrize("cls,kwargs", [(GaitBase, TINY_BASE), (GaitSet, TINY_SET), (GEINet, TINY_GEI)])
 def test_model_folder_round_trip(tmp_path, cls, kwargs):
     model = cls(**kwargs).eval()
     model.save_pretrained(tmp_path)
@@ -88,7 +89,7 @@ def test_model_folder_round_trip(tmp_path, cls, kwargs):
     x = torch.rand(2, 7, 64, 44)
     out = model(x)
     assert torch.equal(out.embeddings, loaded(x).embeddings)
-    parts = 16 if cls is GaitBase else 62
+    parts = {GaitBase: 16, GaitSet: 62, GEINet: 31}[cls]
     assert out.embeddings.shape == (2, kwargs["embedding_dim"], parts)
     assert out.logits.shape == (2, 4, parts)
 
@@ -104,6 +105,22 @@ def test_embed_any_lengths_batches_like_one_at_a_time():
     # the frame cap keeps a centred window
     capped = model.embed(sequences[2], max_frames=10)
     np.testing.assert_allclose(capped, model.embed(sequences[2].frames[15:25]), atol=1e-5)
+
+
+def test_geinet_sees_only_the_gait_energy_image():
+    """The attacker averages a clip over time first: frame order does not matter, each clip of a batch is its own."""
+    torch.manual_seed(0)
+    model = GEINet(**TINY_GEI).eval()
+    clip = torch.rand(1, 9, 64, 44)
+    with torch.no_grad():
+        emb = model(clip).embeddings
+        torch.testing.assert_close(model(clip[:, torch.randperm(9)]).embeddings, emb, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(model(clip.mean(1, keepdim=True)).embeddings, emb, atol=1e-5, rtol=1e-5)
+        other = torch.rand(1, 4, 64, 44)
+        both = model(torch.cat([clip, other], dim=1), seq_lengths=[9, 4]).embeddings
+        torch.testing.assert_close(both, torch.cat([emb, model(other).embeddings]), atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="do not add up"):
+        model(clip, seq_lengths=[3, 3])
 
 
 def test_covariate_classifier_folder_and_prediction(tmp_path):
@@ -217,6 +234,9 @@ def test_bundled_weights_load_without_arguments():
     classifier = recognizers.load_covariate_classifier()
     assert classifier.config.judge == recognizers.JUDGE  # it reads the judge's features, not the conditioner's
     assert classifier.predict(features[None])["view"].shape == (1,)
-    for name in (recognizers.CONDITIONER, recognizers.JUDGE):
+    attacker = recognizers.load_attacker()  # never consulted by the anonymizer: another architecture and seed
+    assert isinstance(attacker, GEINet) and attacker.embed(clip).shape == (64, 31)
+    assert attacker.config.class_num == 74  # trained on the 74 walker training subjects
+    for name in (recognizers.CONDITIONER, recognizers.JUDGE, recognizers.ATTACKER):
         calibration = load_calibration(recognizers.resolve_weights(name))
         assert calibration["far"] == pytest.approx(0.01, abs=0.002) and calibration["threshold"] > 0

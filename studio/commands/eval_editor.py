@@ -27,6 +27,12 @@ def add_arguments(parser):
     parser.add_argument("--anonymize-strength", type=float, default=0.9, help="anonymize strength (default 0.9)")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps (default 20)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance (default 2)")
+    parser.add_argument(
+        "--identity-guidance", type=float, help="the identity's own guidance scale (default: --guidance)"
+    )
+    parser.add_argument(
+        "--weights", help="generator pipeline folder or bundled name to evaluate (default: the bundled one)"
+    )
     parser.add_argument("--method", choices=("invert", "noise"), default="invert", help="DDIM inversion or noising")
     parser.add_argument("--max-attempts", type=int, default=3, help="anonymizer retries while it leaks (default 3)")
     parser.add_argument(
@@ -40,11 +46,13 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    from studio.pipelines.edit_dataset import load_editor
     from studio.pipelines.evaluate_editor import evaluate_editor, format_editor_report
 
     result = evaluate_editor(
         args.data,
         args.out,
+        editor=load_editor(with_judge=True, generator=args.weights) if args.weights else None,
         partition=args.partition,
         subjects=args.subjects,
         views=args.views,
@@ -55,6 +63,7 @@ def run(args) -> int:
         anonymize_strength=args.anonymize_strength,
         steps=args.steps,
         guidance=args.guidance,
+        identity_guidance=args.identity_guidance,
         method=args.method,
         max_attempts=args.max_attempts,
         baseline_strengths=args.baseline_strengths,

@@ -59,10 +59,11 @@ class EditorUnavailable(FileNotFoundError):
 
 
 # ---- the editor -----------------------------------------------------------------------------
-def load_editor(with_judge: bool = True):
+def load_editor(with_judge: bool = True, generator: str | Path | None = None):
     """The bundled `GaitEditor`: generator, its identity bank, and the judge with its calibration.
 
     Args:
+        generator: a generator pipeline folder or bundled name (default: the bundled generator).
         with_judge: load the judge (`recognizers.load_judge()`) and its `calibration.json`, which
             anonymization and the manifests' identity scores need. False gives an editor that
             only edits (no judge, and the identity bank only if the generator ships one), e.g. to
@@ -77,12 +78,12 @@ def load_editor(with_judge: bool = True):
     from generators.editor import GaitEditor
 
     try:
-        pipeline = generators.load_generator()
+        pipeline = generators.load_generator(generator or generators.BUNDLED_GENERATOR)
     except FileNotFoundError as err:
         raise EditorUnavailable(
             f"generator weights not installed ({err}); train with `studio train-generator`"
         ) from None
-    where = generators.WEIGHTS_DIR / generators.BUNDLED_GENERATOR
+    where = generator or generators.WEIGHTS_DIR / generators.BUNDLED_GENERATOR
     if not with_judge:
         return GaitEditor(pipeline, bank=pipeline.identity_bank)
     if pipeline.identity_bank is None:

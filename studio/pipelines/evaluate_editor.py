@@ -19,6 +19,10 @@ clips (the ceiling), the blur and morphological baselines (`generators.baselines
 `baseline_strengths`), and the anonymizer:
 - leakage (`evaluation.leakage`): rank-1 against the real gallery beside chance (target ≤ 2 ×
   chance), TAR at the judge's FAR-1% threshold (target ≤ 5%), distances;
+- leakage by every attacker (`evaluation.attackers`), each at its OWN FAR-1% threshold set on
+  real pairs: the judge (which the anonymizer retries against), the GEI template matcher in the
+  same view and across views, and the recognizers the anonymizer never consulted (default: the
+  bundled GEINet attacker); the targets stay the judge's;
 - view kept (covariate classifier within ±18° of the source's view; target ≥ 95%);
 - Fréchet distance of judge features over real-vs-real (`frechet_report`, target ≤ 1.5); the
   real set holds ONE clip per source (subject, view), its partner probe (nm-06 for an nm-05
@@ -44,6 +48,14 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.attackers import (
+    bundled_attackers,
+    calibrate_recognizer_on_real,
+    gait_energy_images,
+    gei_leakage,
+    own_calibration,
+    recognizer_leakage,
+)
 from evaluation.covariates import covariate_accuracy
 from evaluation.fidelity import frechet_report
 from evaluation.leakage import leakage_report
@@ -188,12 +200,14 @@ def evaluate_editor(
     anonymize_strength: float = 0.9,
     steps: int = 20,
     guidance: float = 2.0,
+    identity_guidance: float | None = None,
     method: str = "invert",
     max_attempts: int = 3,
     baseline_strengths: Sequence[float] = (0.5, 1.0),
     seed: int = 0,
     parts: Sequence[str] = PARTS,
     progress: bool = True,
+    attackers: dict | None = None,
 ) -> dict:
     """Measure every editor and anonymizer target and write them as JSON to `out_path`.
 
@@ -210,10 +224,14 @@ def evaluate_editor(
         probe_condition: the source clips' condition (a normal-walking probe, never gallery).
         view_shift: degrees between a source's view and its VIEW edit's.
         edit_strength, anonymize_strength, steps, guidance, method, max_attempts: editor settings.
+        identity_guidance: the identity's own guidance scale (None = `guidance`).
         baseline_strengths: strengths at which both baselines are measured.
         seed: source draw and editor seeds (source i uses `seed + i`).
         parts: which halves to run, "edit" and / or "anonymize" (the other is written as null).
         progress: tqdm bars.
+        attackers: name → recognizer the anonymizer never consulted, scored at its own
+            `calibration.json` (else one computed on the real NM probes); default: the bundled
+            GEINet attacker (`recognizers.load_attacker()`), none when it is not installed.
 
     Returns:
         The results dict (also written): settings, `"edit"`, `"anonymize"`, `"targets"`, timings.
@@ -242,6 +260,8 @@ def evaluate_editor(
         raise ValueError("the editor needs a judge and its calibration: they score every number here")
     judge, calibration = editor.judge, editor.calibration
     covariate_classifier = covariate_classifier or recognizers.load_covariate_classifier()
+    if attackers is None and "anonymize" in parts:
+        attackers = bundled_attackers()
     data = Path(data)
     part = read_partition(partition or data / "partition.json")
 
@@ -291,23 +311,40 @@ def evaluate_editor(
 
     # 3. EDIT, 4. ANONYMIZE
     split = _RealSplit(judge, calibration, covariate_classifier, real, real_emb, real_labels, is_source, source_pairs)
-    edit = edit_speed = anonymize = frechet_reference = anonymize_speed = None
+    edit = edit_speed = anonymize = frechet_reference = anonymize_speed = attacker_info = None
     if "edit" in parts:
         edit, edit_speed = _evaluate_edits(
-            split, editor, target_of, target_pairs, edit_strength, steps, guidance, method, seed, progress
+            split,
+            editor,
+            target_of,
+            target_pairs,
+            edit_strength,
+            steps,
+            (guidance, identity_guidance),
+            method,
+            seed,
+            progress,
         )
     if "anonymize" in parts:
         null = _other_people(data, part.train, pool, views_per_subject, probe_condition, len(test), judge)
-        anonymize, frechet_reference, anonymize_speed = _evaluate_anonymization(
+        anonymize, frechet_reference, anonymize_speed, arms = _evaluate_anonymization(
             split,
             editor,
             null,
             probe_condition,
             baseline_strengths,
-            dict(strength=anonymize_strength, steps=steps, guidance=guidance, method=method, max_attempts=max_attempts),
+            dict(
+                strength=anonymize_strength,
+                steps=steps,
+                guidance=guidance,
+                identity_guidance=identity_guidance,
+                method=method,
+                max_attempts=max_attempts,
+            ),
             seed,
             progress,
         )
+        attacker_info = _score_attackers(split, arms, anonymize, attackers or {}, progress)
 
     result = {
         "data": str(data),
@@ -324,6 +361,7 @@ def evaluate_editor(
             "anonymize_strength": anonymize_strength,
             "steps": steps,
             "guidance": guidance,
+            "identity_guidance": identity_guidance,
             "method": method,
             "max_attempts": max_attempts,
             "baseline_strengths": list(baseline_strengths),
@@ -335,6 +373,7 @@ def evaluate_editor(
         "edit": edit,
         "anonymize": anonymize,
         "anonymize_frechet_reference": frechet_reference,
+        "anonymize_attackers": attacker_info,
         "targets": _targets(edit, anonymize),
         "edit_clips_per_second": edit_speed,
         "anonymize_clips_per_second": anonymize_speed,
@@ -387,7 +426,10 @@ class _RealSplit:
 def _evaluate_edits(
     split: _RealSplit, editor, target_of, target_pairs, strength, steps, guidance, method, seed, progress
 ):
-    """Edit every source to BG, CL and VIEW; identity, requested attribute and motion of each kind."""
+    """Edit every source to BG, CL and VIEW; identity, requested attribute and motion of each kind.
+
+    `guidance`: (covariate scale, identity scale or None)."""
+    guidance, identity_guidance = guidance
     metric = split.calibration["metric"]
     gal_emb, gal_labels = split.gallery
     sources = split.sources
@@ -399,7 +441,14 @@ def _evaluate_edits(
             args = {"view": target_of[(src.subject, src.view)]} if kind == "VIEW" else spec["args"]
             t0 = time.perf_counter()
             out = editor.edit(
-                src, strength=strength, steps=steps, guidance=guidance, seed=seed + i, method=method, **args
+                src,
+                strength=strength,
+                steps=steps,
+                guidance=guidance,
+                identity_guidance=identity_guidance,
+                seed=seed + i,
+                method=method,
+                **args,
             )
             seconds += time.perf_counter() - t0
             out.condition = spec["label"]  # never collides with a real condition
@@ -466,7 +515,10 @@ def _view_kept_by_view(predicted: np.ndarray, views: np.ndarray, tolerance: floa
 def _evaluate_anonymization(
     split: _RealSplit, editor, null, probe_condition, baseline_strengths, settings, seed, progress
 ):
-    """Anonymize every source; leakage, covariates kept, Fréchet and motion of each arm."""
+    """Anonymize every source; leakage, covariates kept, Fréchet and motion of each arm.
+
+    Returns (arm → its row, the Fréchet reference, anonymizer clips / s, arm → its clips (None: the sources)).
+    """
     sources = split.sources
     source_emb = split.embeddings[split.is_source]
     source_labels = _labels(sources)
@@ -524,7 +576,68 @@ def _evaluate_anonymization(
         # what real clips of OTHER people at the same views score (judge-trained subjects: a rough floor)
         "other_people_null": None if null is None or reference is None else frechet(null),
     }
-    return out, reference_info, _round(len(results) / max(seconds, 1e-9), 3)
+    return out, reference_info, _round(len(results) / max(seconds, 1e-9), 3), arms
+
+
+def _score_attackers(split: _RealSplit, arms: dict, anonymize: dict, attackers: dict, progress: bool) -> dict:
+    """Leakage of every arm (name → clips, None: the sources) by every attacker, each at its own
+    real-pair calibration; adds `"attackers"` to each arm's row of `anonymize` and returns what each
+    attacker is (name → kind, model, calibration)."""
+    labels = _labels(split.sources)
+    src_subjects, src_views = labels["subject"], labels["view"]
+    gallery = np.isin(split.labels["condition"], CASIA_B_GALLERY)
+    # thresholds come from REAL probes against the gallery: the NM probes at the sources' (subject, view)
+    real = _pair_rows(split.labels, CASIA_B_PROBES["NM"], split.source_pairs)
+    gal_subjects, gal_views = split.labels["subject"][gallery], split.labels["view"][gallery]
+    real_subjects, real_views = split.labels["subject"][real], split.labels["view"][real]
+    needed = np.flatnonzero(gallery | real | split.is_source)  # the clips any attacker reads
+    real_clips = [split.sequences[i] for i in needed]
+
+    def rows_of(mask):  # rows of `needed`-ordered arrays that `mask` selects
+        return mask[needed]
+
+    # the judge: the arm's `leakage` row (leakage_report at the calibration the anonymizer retries against)
+    judge_calibration = {k: split.calibration.get(k) for k in ("metric", "threshold", "far", "tar")}
+    judge_calibration["source"] = "the editor's judge calibration (the anonymizer retries against it)"
+    info = {"judge": {"kind": "recognizer", "model": type(split.judge).__name__, "calibration": judge_calibration}}
+    rows = {
+        name: {"judge": {"attacker": "judge", "views": "all_views", **anonymize[name]["leakage"], "probes_left_out": 0}}
+        for name in arms
+    }
+    for row in rows.values():
+        row["judge"]["calibration"] = judge_calibration
+
+    # the GEI template matcher, same view and cross view: no learning, nothing for the anonymizer to fool
+    geis = gait_energy_images(real_clips)
+    source_geis = geis[rows_of(split.is_source)]
+    arm_geis = {name: source_geis if clips is None else gait_energy_images(clips) for name, clips in arms.items()}
+    gallery_geis, real_geis = geis[rows_of(gallery)], geis[rows_of(real)]
+    gei = gei_leakage(
+        source_geis, src_subjects, src_views, arm_geis, gallery_geis, gal_subjects, gal_views,
+        real_geis, real_subjects, real_views,
+    )  # fmt: skip
+    for attacker, per_arm in gei.items():
+        for name, report in per_arm.items():
+            rows[name][attacker] = report
+        first = next(iter(per_arm.values()))
+        info[attacker] = {"kind": "GEI template", "views": first["views"], "calibration": first["calibration"]}
+
+    # recognizers the anonymizer never consulted, at their own thresholds
+    for attacker, model in attackers.items():
+        embeddings = model.embed(real_clips, bf16=True, progress=progress)
+        gallery_emb, source_emb = embeddings[rows_of(gallery)], embeddings[rows_of(split.is_source)]
+        calibration = own_calibration(model) or calibrate_recognizer_on_real(
+            embeddings[rows_of(real)], real_subjects, gallery_emb, gal_subjects
+        )
+        for name, clips in arms.items():
+            emb = source_emb if clips is None else model.embed(clips, bf16=True)
+            rows[name][attacker] = recognizer_leakage(
+                source_emb, src_subjects, emb, gallery_emb, gal_subjects, calibration, attacker
+            )
+        info[attacker] = {"kind": "recognizer", "model": type(model).__name__, "calibration": calibration}
+    for name, row in rows.items():
+        anonymize[name]["attackers"] = row
+    return info
 
 
 def _targets(edit: dict | None, anonymize: dict | None) -> list[dict]:
@@ -595,6 +708,7 @@ def _format_anonymize(anonymize: dict, reference: dict) -> list[str]:
             f"{_fmt(leak['impostor_accept_vs_gallery']):>8}{_fmt(leak['distance_to_source']['mean'], 3):>7}"
             f"{_fmt(r['view_kept']):>7}{_fmt(frechet, 2):>9}{_fmt(r.get('motion', {}).get('motion_kept')):>9}"
         )
+    lines += _format_attackers(anonymize)
     anon = anonymize["anonymizer"]
     null = (reference or {}).get("other_people_null")
     lines += [
@@ -606,6 +720,29 @@ def _format_anonymize(anonymize: dict, reference: dict) -> list[str]:
         f"anonymizer flagged as leaking: {_fmt(anon['flagged_as_leaking'])}%; attempts {anon['attempts']}; "
         f"view kept by view {anon['view_kept_by_view']}",
     ]
+    return lines
+
+
+def _format_attackers(anonymize: dict) -> list[str]:
+    """One row per arm, one column per attacker: rank-1 (× chance) / TAR vs the source's gallery."""
+    names = list(next(iter(anonymize.values())).get("attackers") or {})
+    if not names:
+        return []
+    width = max(24, *(len(n) + 2 for n in names))
+    lines = [
+        "LEAKAGE BY ATTACKER: rank-1 % (× chance) / TAR vs the source's gallery %",
+        f"{'arm':<13}" + "".join(f"{n:>{width}}" for n in names),
+    ]
+    for arm, row in anonymize.items():
+        cells = []
+        for name in names:
+            r = row["attackers"][name]
+            cells.append(f"{_fmt(r['rank1'])} ({_fmt(r['rank1_over_chance'])}×) / {_fmt(r['tar_vs_gallery'])}")
+        lines.append(f"{arm:<13}" + "".join(f"{c:>{width}}" for c in cells))
+    lines.append(
+        "(each attacker at its own FAR-1% threshold, set on real probe-vs-gallery pairs; gei_same_view: gallery "
+        "clips of the probe's view, gei_cross_view: of every other view; judge and recognizers: all views)"
+    )
     return lines
 
 
