@@ -42,17 +42,41 @@ def load_pipeline(weights: str | None) -> tuple[GaitGenerationPipeline, str]:
         return GaitGenerationPipeline(SilhouetteAutoencoder(), GaitLatentDenoiser(), scheduler), "untrained (same size)"
 
 
+def identity_for(pipe: GaitGenerationPipeline):
+    """What a user generates a person from: a clip of them (reference pathway) or their embedding."""
+    from studio.data.walkers import identity_for as walker
+    from studio.data.walkers import render_walker_sequence, walk_for
+
+    person = walker(0, "001")
+    clip = render_walker_sequence(person, walk_for(0, person, "nm-01"), view_deg=36, num_frames=40)
+    if pipe.denoiser.config.reference_frames:
+        if pipe.conditioner is None:
+            import recognizers
+
+            pipe.conditioner = recognizers.load_conditioner()
+        return clip
+    return np.random.default_rng(0).normal(size=pipe.denoiser.config.identity_dim).astype(np.float32)
+
+
 def count_flops(pipe: GaitGenerationPipeline, clips: int, steps: int, guidance: float) -> float:
+    identity = pipe.encode_identity(identity_for(pipe))
+    reference = pipe.encode_reference(identity_for(pipe))
+    conditions = pipe.condition_tensors(clips, identity, 90, "normal", "none", None, reference=reference)
+    latents = torch.randn(clips, 30, pipe.denoiser.config.latent_dim)
     with FlopCounterMode(display=False) as counter:
-        pipe(num_clips=clips, steps=steps, guidance=guidance, view=90, seed=0)
+        clean = pipe.denoise_latents(latents, conditions, steps, guidance, torch.Generator().manual_seed(0))
+        pipe.decode_clips(clean)
     return counter.get_total_flops()
 
 
 def time_generation(pipe, clips: int, steps: int, guidance: float, bf16: bool) -> float:
+    """Seconds for `clips` clips of one person from one clip of them (its embedding taken once, included)."""
+    identity = identity_for(pipe)
+    kwargs = dict(identity=identity, guidance=guidance, view=90, seed=0)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        pipe(num_clips=2, steps=2, guidance=guidance, view=90, seed=0)  # warm-up
+        pipe(num_clips=2, steps=2, **kwargs)  # warm-up
         start = time.perf_counter()
-        pipe(num_clips=clips, steps=steps, guidance=guidance, view=90, seed=0, batch_size=clips)
+        pipe(num_clips=clips, steps=steps, batch_size=clips, **kwargs)
     return time.perf_counter() - start
 
 
@@ -96,6 +120,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--guidance", type=float, default=2.0)
     parser.add_argument("--no-baseline", action="store_true", help="skip the UNet3D baseline")
+    parser.add_argument("--compare", help="another pipeline folder timed in the same run (e.g. the previous generator)")
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     pipe, source = load_pipeline(args.weights)
@@ -116,6 +141,12 @@ def main() -> None:
         seconds = time_generation(pipe, args.clips, args.steps, args.guidance, bf16)
         result[f"clips_per_s_{name}"] = round(args.clips / seconds, 2)
         result[f"gflops_per_s_{name}"] = round(flops * args.clips / seconds / 1e9, 1)
+        peak = result[f"sgemm_peak_gflops_{name}"]
+        result[f"share_of_peak_{name}"] = round(result[f"gflops_per_s_{name}"] / peak, 3)
+    if args.compare:
+        other, _ = load_pipeline(args.compare)
+        seconds = time_generation(other, args.clips, args.steps, args.guidance, True)
+        result["compare"] = {"weights": args.compare, "clips_per_s_bf16": round(args.clips / seconds, 2)}
     if not args.no_baseline:
         result["unet3d_baseline"] = time_unet3d_baseline()
     print(json.dumps(result))

@@ -79,54 +79,91 @@ class ClipConditions:
 class LatentClipDataset(Dataset):
     """Windows of frame latents with their conditions, for training the denoiser.
 
-    Each item is a random `clip_frames`-long window of one sequence's latents, its covariates,
-    and the identity embedding of ANOTHER sequence of the same subject (when there is one), so
-    the denoiser learns to carry an identity across views and conditions rather than to copy
-    the clip it is reconstructing.
+    Each item is a random `clip_frames`-long window of one sequence's latents, its covariates
+    and motion signal, and a REFERENCE: another sequence of the same subject (another view or
+    condition, when there is one) whose identity embedding and frame latents condition the
+    window. So the denoiser learns to carry a person across views and clothes from one clip of
+    them, rather than to copy the clip it is reconstructing.
 
     Args:
         latents: per sequence, `float32 [T_i, d]` frame latents (sequences shorter than
             `clip_frames` are looped).
         subjects: per sequence, its subject id.
         conditions: per sequence, its `ClipConditions`.
-        identities: per sequence, `float32 [E]` normalised identity embedding.
+        identities: per sequence, `float32 [E]` normalised identity embedding OF THAT SEQUENCE
+            (rows where `embedded` is False are unused).
         clip_frames: window length.
+        motions: per sequence, `float32 [T_i, m]` motion signal aligned with its latents (None:
+            the motion condition is absent).
+        reference_frames: reference tokens per item (0: no reference latents, only the embedding).
+        reference_stride: frames between reference tokens (a 30-frame window at stride 2 = 15 tokens).
+        embedded: per sequence, whether it has an identity embedding and may serve as a
+            reference (default: all).
     """
 
-    def __init__(self, latents, subjects, conditions, identities, clip_frames: int = 30):
+    def __init__(
+        self,
+        latents,
+        subjects,
+        conditions,
+        identities,
+        clip_frames: int = 30,
+        motions=None,
+        reference_frames: int = 0,
+        reference_stride: int = 2,
+        embedded=None,
+    ):
         self.latents = latents
         self.subjects = subjects
         self.conditions = conditions
         self.identities = np.asarray(identities, dtype=np.float32)
         self.clip_frames = clip_frames
-        by_subject = defaultdict(list)
+        self.motions = motions
+        self.reference_frames = reference_frames
+        self.reference_stride = reference_stride
+        embedded = np.ones(len(latents), bool) if embedded is None else np.asarray(embedded, bool)
+        references = defaultdict(list)
         for i, s in enumerate(subjects):
-            by_subject[s].append(i)
-        self.by_subject = dict(by_subject)
+            if embedded[i]:
+                references[s].append(i)
+        missing = sorted(set(subjects) - set(references))
+        if missing:
+            raise ValueError(f"subjects without any embedded reference clip: {missing[:5]}")
+        self.references = dict(references)
 
     def __len__(self) -> int:
         return len(self.latents)
 
+    def _window(self, x: np.ndarray, length: int, start: int | None = None) -> tuple[np.ndarray, int]:
+        t = len(x)
+        if t < length:
+            return np.concatenate([x] * (length // t + 1))[:length], 0
+        if start is None:
+            start = int(torch.randint(0, t - length + 1, ()))
+        return x[start : start + length], start
+
     def __getitem__(self, i: int) -> dict:
-        z = self.latents[i]
-        t = len(z)
-        if t < self.clip_frames:
-            z = np.concatenate([z] * (self.clip_frames // t + 1))[: self.clip_frames]
-        else:
-            start = int(torch.randint(0, t - self.clip_frames + 1, ()))
-            z = z[start : start + self.clip_frames]
-        same = self.by_subject[self.subjects[i]]
-        ref = same[int(torch.randint(0, len(same), ()))] if len(same) > 1 else i
-        if ref == i and len(same) > 1:
-            ref = same[(same.index(i) + 1) % len(same)]
+        z, start = self._window(self.latents[i], self.clip_frames)
+        pool = self.references[self.subjects[i]]
+        ref = pool[int(torch.randint(0, len(pool), ()))]
+        if ref == i and len(pool) > 1:
+            ref = pool[(pool.index(i) + 1) % len(pool)]
         c = self.conditions[i]
-        return {
+        item = {
             "latents": torch.from_numpy(np.ascontiguousarray(z)),
             "identity": torch.from_numpy(self.identities[ref]),
             "view_deg": torch.tensor(c.view_deg, dtype=torch.float32),
             "clothing": torch.tensor(c.clothing),
             "carrying": torch.tensor(c.carrying),
             "speed": torch.tensor(c.speed, dtype=torch.float32),
-            # identity known; then view, clothing, carrying, speed as recorded
-            "present": torch.tensor((True, *c.present)),
+            # identity known; view, clothing, carrying, speed as recorded; reference; motion
+            "present": torch.tensor((True, *c.present, self.reference_frames > 0, self.motions is not None)),
         }
+        if self.reference_frames:
+            span = self.reference_frames * self.reference_stride
+            r, _ = self._window(self.latents[ref], span)
+            item["reference"] = torch.from_numpy(np.ascontiguousarray(r[:: self.reference_stride]))
+        if self.motions is not None:
+            m, _ = self._window(self.motions[i], self.clip_frames, start)
+            item["motion"] = torch.from_numpy(np.ascontiguousarray(m, dtype=np.float32))
+        return item

@@ -1,15 +1,20 @@
 """Editing and anonymizing a given clip: its motion kept, its covariates or identity changed.
 
-Both follow one recipe. The source clip's frame latents are inverted toward noise — DDIM
-inversion under the source's own conditions (deterministic, keeps phase and cadence), or
-plain partial noising — up to `strength` of the schedule, then denoised again under the new
-conditions:
+Both are the generation pipeline, started from the source's latents and denoised by the
+pipeline's own guided step. The source clip's frame latents are carried toward noise — DDIM
+inversion under the source's own conditions (deterministic, keeps phase and cadence), or plain
+partial noising (strength 1: fresh noise) — up to `strength` of the schedule, then denoised
+under the new conditions:
 
-- `edit`: the same identity (the conditioner's embedding of the source), new view / clothing /
+- `edit`: the same person (the source clip is the identity reference), new view / clothing /
   carrying;
-- `anonymize`: the same covariates, the identity replaced by a novel one far from the source
-  and from every known person (`IdentityBank`); the judge measures what identity is left, and a
-  clip that still verifies as its source is retried harder and, failing that, flagged.
+- `anonymize`: the same covariates, the person replaced by a novel one far from the source and
+  from every known person (`IdentityBank`): a first clip of that person is generated and
+  becomes the reference; the judge measures what identity is left, and a clip that still
+  verifies as its source is retried harder and, failing that, flagged.
+
+With a denoiser that has a motion pathway, every window also walks on the source's own timing
+(`gait_motion_signal`), so the body can be made anew without losing the walk.
 
 Clips are processed in windows of `WINDOW` frames (what the denoiser was trained on).
 """
@@ -22,7 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from diffusers import DDIMInverseScheduler, DDIMScheduler
 
 from generators.conditions import (
     Covariates,
@@ -37,17 +41,13 @@ from generators.pipeline import GaitGenerationPipeline, frames_from_model_output
 from recognizers.calibration import verify
 from recognizers.distance import pairwise_distance
 from studio.data import GaitSequence
+from studio.data.silhouette_stats import gait_motion_signal
 
 logger = logging.getLogger(__name__)
 
 MIN_FRAMES = 16  # below ~one gait cycle there is no motion to keep
 WINDOW = 30
 METHODS = ("invert", "noise")
-# inversion and re-denoising walk the same DDIM grid; DDIMInverseScheduler knows no "linspace"
-# (the bundled sampler's spacing), so both use "leading"; neither clips the predicted clean latents
-# to [-1, 1] (DDIM's default): latents have unit spread, 31% lie beyond ±1, and clipping them
-# distorted every inversion (the anonymizer missed its targets with it, met them without)
-DDIM_SPACING = "leading"
 
 
 def source_covariates(seq: GaitSequence) -> dict:
@@ -119,57 +119,53 @@ class GaitEditor:
         self.calibration = calibration
 
     # ---- the shared recipe ----------------------------------------------------------------
-    def _conditions(self, identity: torch.Tensor, covariates: dict) -> dict:
+    def identity_of(self, sequence: GaitSequence) -> dict:
+        """A clip as an identity condition: its conditioner embedding `[1, E]` and, for a
+        denoiser with a reference pathway, its reference tokens (computed once per clip)."""
+        return {
+            "embedding": self.pipeline.encode_identity(sequence),
+            "reference": self.pipeline.encode_reference(sequence),
+        }
+
+    def _conditions(self, identity: dict, covariates: dict, motion: np.ndarray | None) -> dict:
         return self.pipeline.condition_tensors(
-            1, identity, covariates["view"], covariates["clothing"], covariates["carrying"], None
+            1,
+            identity["embedding"],
+            covariates["view"],
+            covariates["clothing"],
+            covariates["carrying"],
+            None,
+            motion=motion,
+            reference=identity["reference"],
         )
 
     @torch.no_grad()
-    def _invert(self, latents, conditions, steps, strength) -> torch.Tensor:
-        """DDIM inversion of clean latents `[1, t, d]` over the first `strength` of the schedule."""
-        inverse = DDIMInverseScheduler.from_config(
-            self.pipeline.scheduler.config, timestep_spacing=DDIM_SPACING, clip_sample=False
-        )
-        inverse.set_timesteps(steps)
-        for t in inverse.timesteps[: int(round(steps * strength))]:
-            pred = self.pipeline.denoiser(latents, t, **conditions)
-            latents = inverse.step(pred, t, latents).prev_sample
-        return latents
+    def _regenerate(self, seq, source_identity, target_identity, source_cov, target_cov, settings: dict) -> np.ndarray:
+        """Carry each window of the source toward noise and denoise it under the target conditions.
 
-    @torch.no_grad()
-    def _regenerate(self, seq, source_conditions, target_conditions, strength, steps, guidance, seed, method):
+        `settings`: strength, steps, guidance, identity_guidance, seed, method.
+        """
+        pipe = self.pipeline
         x = torch.from_numpy(seq.model_input())[:, None]  # [t, 1, 64, 44]
-        generator = torch.Generator().manual_seed(int(seed))
+        motion = gait_motion_signal(seq.frames) if pipe.denoiser.config.motion_dim else None
+        generator = torch.Generator().manual_seed(int(settings["seed"]))
+        strength, steps = settings["strength"], settings["steps"]
         masks = []
         for window in _windows(seq.num_frames):
-            clean = self.pipeline.autoencoder.encode(x[window])[None]  # [1, t, d]
-            if method == "noise":
-                out = self.pipeline.denoise_latents(clean, target_conditions, steps, guidance, generator, strength)
+            window_motion = None if motion is None else motion[window]
+            target = self._conditions(target_identity, target_cov, window_motion)
+            clean = pipe.autoencoder.encode(x[window])[None]  # [1, t, d]
+            guided = (settings["guidance"], generator, strength, settings["identity_guidance"])
+            if settings["method"] == "noise":
+                out = pipe.denoise_latents(clean, target, steps, *guided)
             else:
-                noisy = self._invert(clean, source_conditions, steps, strength)
-                out = self._denoise_from(noisy, target_conditions, steps, guidance, generator, strength)
-            masks.append(self.pipeline.decode_clips(out)[0])
+                source = self._conditions(source_identity, source_cov, window_motion)
+                noisy = pipe.invert_latents(clean, source, steps, strength)
+                out = pipe.denoise_latents(
+                    noisy, target, steps, *guided, scheduler=pipe.ddim_scheduler(), start="inverted"
+                )
+            masks.append(pipe.decode_clips(out)[0])
         return frames_from_model_output(np.concatenate(masks))
-
-    def _denoise_from(self, latents, conditions, steps, guidance, generator, strength):
-        """Denoise inverted latents over the last `strength` of the DDIM schedule (no fresh noise).
-
-        A scheduler of its own: the pipeline's is shared with other callers (e.g. app requests).
-        """
-        sched = DDIMScheduler.from_config(
-            self.pipeline.scheduler.config, timestep_spacing=DDIM_SPACING, clip_sample=False
-        )
-        sched.set_timesteps(steps)
-        unconditional = dict(conditions, condition_mask=torch.zeros_like(conditions["condition_mask"]))
-        for t in sched.timesteps[steps - int(round(steps * strength)) :]:
-            if guidance != 1.0:
-                both = {k: None if v is None else torch.cat([v, unconditional[k]]) for k, v in conditions.items()}
-                cond, uncond = self.pipeline.denoiser(torch.cat([latents, latents]), t, **both).chunk(2)
-                pred = uncond + guidance * (cond - uncond)
-            else:
-                pred = self.pipeline.denoiser(latents, t, **conditions)
-            latents = sched.step(pred, t, latents, generator=generator).prev_sample
-        return latents
 
     def _check(self, seq: GaitSequence, strength: float, steps: int, method: str) -> None:
         if not isinstance(seq, GaitSequence):
@@ -198,6 +194,7 @@ class GaitEditor:
         guidance: float = 2.0,
         seed: int = 0,
         method: str = "invert",
+        identity_guidance: float | None = None,
     ) -> GaitSequence:
         """The same person, walking the same way, with new covariates.
 
@@ -206,8 +203,9 @@ class GaitEditor:
             view, clothing, carrying: the new values; None keeps the source's.
             strength: 0 returns the source unchanged; higher allows bigger changes (1 = regenerate
                 from the fully inverted latents).
-            steps, guidance, seed: sampler settings.
+            steps, guidance, seed: sampler settings (guidance: the covariates' scale).
             method: "invert" (DDIM inversion, keeps the motion best) or "noise" (partial noising).
+            identity_guidance: the identity's guidance scale (None = `guidance`).
 
         Returns:
             The edited clip, `uint8 [T, 64, 64]`, with the new condition / view names.
@@ -232,17 +230,16 @@ class GaitEditor:
             warnings.warn("the requested covariates equal the source's: the edit only re-renders", stacklevel=2)
         if strength == 0.0:
             return sequence.with_frames(sequence.frames.copy())
-        identity = self.pipeline.encode_identity(sequence)
-        frames = self._regenerate(
-            sequence,
-            self._conditions(identity, source),
-            self._conditions(identity, target),
-            strength,
-            steps,
-            guidance,
-            seed,
-            method,
+        identity = self.identity_of(sequence)
+        settings = dict(
+            strength=strength,
+            steps=steps,
+            guidance=guidance,
+            identity_guidance=identity_guidance,
+            seed=seed,
+            method=method,
         )
+        frames = self._regenerate(sequence, identity, identity, source, target, settings)
         kind = Covariates(clothing=target["clothing"], carrying=target["carrying"]).condition_type()
         index = sequence.condition.split("-")[-1] if "-" in sequence.condition else "01"
         return sequence.with_frames(
@@ -254,6 +251,18 @@ class GaitEditor:
         )
 
     # ---- anonymize ------------------------------------------------------------------------
+    def _target_identity(self, embedding: torch.Tensor, covariates: dict, steps: int, guidance: float, seed: int):
+        """The person an anonymized clip becomes, as an identity condition.
+
+        A denoiser with a reference pathway is given a first clip of the novel person (drawn from
+        the embedding alone, in the source's view, normal clothes) as the reference, so the new
+        body is carried by the same pathway that carries a real person in an edit.
+        """
+        if not self.pipeline.denoiser.config.reference_frames:
+            return {"embedding": embedding, "reference": None}
+        view = covariates["view"] if covariates["view"] is not None else 90.0
+        return self.identity_of(self.pipeline.novel_person(embedding, seed, steps, guidance, view))
+
     def anonymize(
         self,
         sequence: GaitSequence,
@@ -264,6 +273,7 @@ class GaitEditor:
         seed: int = 0,
         method: str = "invert",
         max_attempts: int = 3,
+        identity_guidance: float | None = None,
     ) -> AnonymizationResult:
         """The same walk, view and clothing, by somebody else; with the identity the judge still finds.
 
@@ -274,6 +284,7 @@ class GaitEditor:
                 from the bank, far from the source and from every known person.
             max_attempts: when the judge still verifies the result as the source, retry with a
                 farther target and more strength, up to this many tries; then flag it.
+            identity_guidance: the identity's guidance scale (None = `guidance`).
 
         Raises:
             ValueError: strength 0, a target equal to the source, no bank and no target, bad values.
@@ -283,10 +294,11 @@ class GaitEditor:
             raise ValueError("strength 0 would return the source itself, which is not anonymous")
         if self.judge is None or self.calibration is None:
             raise ValueError("anonymize needs a judge and its calibration to measure leakage")
-        source_identity = self.pipeline.encode_identity(sequence)  # [1, E]
+        source_identity = self.identity_of(sequence)
+        source_embedding_c = source_identity["embedding"]  # [1, E], conditioner space
         if target is not None:
             target_t = normalize_identity(target)
-            if float(target_t[0] @ source_identity[0]) > 0.999:
+            if float(target_t[0] @ source_embedding_c[0]) > 0.999:
                 raise ValueError("the target identity equals the source identity")
         elif self.bank is None:
             raise ValueError("anonymize needs a target identity or an identity bank to make one")
@@ -295,21 +307,21 @@ class GaitEditor:
         result = None
         for attempt in range(max_attempts):
             if target is None:
-                candidates, _ = self.bank.novel(8, seed=seed + attempt, exclude=source_identity.numpy())
-                chosen = normalize_identity(candidates[self.bank.farthest(source_identity.numpy(), candidates)])
+                candidates, _ = self.bank.novel(8, seed=seed + attempt, exclude=source_embedding_c.numpy())
+                chosen = normalize_identity(candidates[self.bank.farthest(source_embedding_c.numpy(), candidates)])
             else:
                 chosen = normalize_identity(target)
             attempt_strength = min(1.0, strength + 0.1 * attempt)
-            frames = self._regenerate(
-                sequence,
-                self._conditions(source_identity, covariates),
-                self._conditions(chosen, covariates),
-                attempt_strength,
-                steps,
-                guidance,
-                seed + attempt,
-                method,
+            target_identity = self._target_identity(chosen, covariates, steps, guidance, seed + attempt)
+            settings = dict(
+                strength=attempt_strength,
+                steps=steps,
+                guidance=guidance,
+                identity_guidance=identity_guidance,
+                seed=seed + attempt,
+                method=method,
             )
+            frames = self._regenerate(sequence, source_identity, target_identity, covariates, covariates, settings)
             anonymized = sequence.with_frames(
                 frames,
                 subject=f"anon-{sequence.subject}",
@@ -326,7 +338,7 @@ class GaitEditor:
                 float(self.calibration["threshold"]),
                 leaks,
                 attempt + 1,
-                float(chosen[0] @ source_identity[0]),
+                float(target_identity["embedding"][0] @ source_embedding_c[0]),
             )
             anonymized.extra["leakage"] = {"judge_distance": distance, "threshold": result.threshold, "leaks": leaks}
             if not leaks:

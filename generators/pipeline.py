@@ -16,14 +16,27 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, SchedulerMixin
+from diffusers import DDIMInverseScheduler, DDIMScheduler, DPMSolverMultistepScheduler, SchedulerMixin
 
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
-from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
+from generators.denoiser import (
+    CONDITION_NAMES,
+    COVARIATE_CONDITIONS,
+    IDENTITY_CONDITIONS,
+    GaitLatentDenoiser,
+)
 from studio.data import GaitDataError, GaitSequence
+from studio.data.silhouette_stats import gait_motion_signal
 
 SCHEDULERS = {"ddim": DDIMScheduler, "dpm": DPMSolverMultistepScheduler}
+# inversion and re-denoising walk the same DDIM grid; DDIMInverseScheduler knows no "linspace"
+# (the bundled sampler's spacing), so both use "leading"; neither clips the predicted clean latents
+# to [-1, 1] (DDIM's default): latents have unit spread, 31% lie beyond ±1, and clipping them
+# distorted every inversion (the anonymizer missed its targets with it, met them without)
+DDIM_SPACING = "leading"
+MIN_REFERENCE_FRAMES = 10  # under ~half a gait cycle a clip shows too little of the body's motion
+MIN_REFERENCE_FOREGROUND = 0.02  # mean foreground of a reference's frames; below it there is no body
 
 
 def normalize_identity(embedding: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -119,12 +132,69 @@ class GaitGenerationPipeline:
         if isinstance(identity, list | tuple) and identity and isinstance(identity[0], GaitSequence):
             if self.conditioner is None:
                 raise ValueError("identity given as a clip, but the pipeline has no conditioner to embed it")
+            for clip in identity:
+                self._check_reference(clip)
             identity = self.conditioner.embed(list(identity))
         embedding = normalize_identity(identity)
         expected = self.denoiser.config.identity_dim
         if embedding.shape[1] != expected:
             raise ValueError(f"identity embedding has {embedding.shape[1]} numbers, the denoiser expects {expected}")
         return embedding
+
+    @staticmethod
+    def _check_reference(clip: GaitSequence) -> None:
+        name = clip.source or clip.key
+        if clip.num_frames < MIN_REFERENCE_FRAMES:
+            raise ValueError(
+                f"{name}: a reference clip of {clip.num_frames} frames is too short; at least "
+                f"{MIN_REFERENCE_FRAMES} are needed to show the person"
+            )
+        foreground = float(clip.model_input().mean())
+        if foreground < MIN_REFERENCE_FOREGROUND:
+            raise ValueError(f"{name}: the reference clip's frames are empty (mean foreground {foreground:.4f})")
+
+    @torch.no_grad()
+    def encode_reference(self, identity) -> torch.Tensor | None:
+        """Reference tokens for the denoiser: `[N, reference_frames, latent_dim]` frame latents of
+        each identity clip (its central frames at the trained stride, looped if short); None when
+        the identity is not given as clips or the denoiser has no reference pathway."""
+        r = self.denoiser.config.reference_frames
+        if not r or identity is None:
+            return None
+        clips = [identity] if isinstance(identity, GaitSequence) else identity
+        if not (isinstance(clips, list | tuple) and clips and isinstance(clips[0], GaitSequence)):
+            return None
+        stride = self.denoiser.config.reference_stride
+        out = []
+        for clip in clips:
+            self._check_reference(clip)
+            frames = clip.model_input()
+            span = r * stride
+            if len(frames) < span:
+                frames = np.concatenate([frames] * (span // len(frames) + 1))
+            start = (len(frames) - span) // 2
+            picked = torch.from_numpy(np.ascontiguousarray(frames[start : start + span : stride]))[:, None]
+            out.append(self.autoencoder.encode(picked))  # [r, d]
+        return torch.stack(out)
+
+    def encode_motion(self, motion, n: int) -> torch.Tensor | None:
+        """Motion given as clip(s) (their timing is read) or signal(s) `[T, m]` → `[n, T, m]`; None stays None."""
+        if motion is None or not self.denoiser.config.motion_dim:
+            return None
+        items = motion if isinstance(motion, list | tuple) else [motion]
+        signals = [
+            gait_motion_signal(m.frames) if isinstance(m, GaitSequence) else np.asarray(m, np.float32) for m in items
+        ]
+        dim = self.denoiser.config.motion_dim
+        for sig in signals:
+            if sig.ndim != 2 or sig.shape[1] != dim:
+                raise ValueError(f"a motion signal must be [frames, {dim}], got {list(sig.shape)}")
+        if len({len(sig) for sig in signals}) != 1:
+            raise ValueError("motion signals of one call must have one length (the clips' frame count)")
+        out = torch.from_numpy(np.stack(signals)).float()
+        if out.shape[0] not in (1, n):
+            raise ValueError(f"{out.shape[0]} motion signals for {n} clips")
+        return out.expand(n, -1, -1)
 
     @staticmethod
     def _broadcast(value, n: int, name: str) -> list:
@@ -135,14 +205,26 @@ class GaitGenerationPipeline:
             raise ValueError(f"{name} has {len(values)} entries for {n} clips")
         return values
 
-    def condition_tensors(self, n, identity, view, clothing, carrying, speed) -> dict:
-        """Validated condition values (one or one per clip) → the denoiser's condition tensors for `n` clips."""
+    def condition_tensors(self, n, identity, view, clothing, carrying, speed, motion=None, reference=None) -> dict:
+        """Validated condition values (one or one per clip) → the denoiser's condition tensors for `n` clips.
+
+        An identity given as clips also gives the reference tokens (for a denoiser with that
+        pathway); one given as embeddings leaves the reference out unless `reference`
+        (`encode_reference`'s tokens, computed once by a caller that conditions many windows) is given.
+        """
         mask = torch.ones(n, len(CONDITION_NAMES), dtype=torch.bool)
         ident = self.encode_identity(identity)
+        if reference is None:
+            reference = self.encode_reference(identity)
         if ident is not None:
             if ident.shape[0] not in (1, n):
                 raise ValueError(f"{ident.shape[0]} identities for {n} clips")
             ident = ident.expand(n, -1)
+        if reference is not None:
+            reference = reference.expand(n, -1, -1)
+        motion_t = self.encode_motion(motion, n)
+        mask[:, CONDITION_NAMES.index("reference")] = reference is not None
+        mask[:, CONDITION_NAMES.index("motion")] = motion_t is not None
         views = self._broadcast(view, n, "view")
         cloth = self._broadcast(clothing, n, "clothing")
         carry = self._broadcast(carrying, n, "carrying")
@@ -164,6 +246,8 @@ class GaitGenerationPipeline:
             "carrying": carry_t,
             "speed": speed_t,
             "condition_mask": mask,
+            "reference": reference,
+            "motion": motion_t,
         }
 
     def person_noise(self, num_clips: int, num_frames: int = 30, seed: int = 0, share: float = 1.0) -> torch.Tensor:
@@ -185,7 +269,90 @@ class GaitGenerationPipeline:
         own = torch.randn((num_clips, num_frames, dim), generator=generator)
         return share**0.5 * common + (1.0 - share) ** 0.5 * own
 
+    def novel_person(self, embedding, seed: int = 0, steps: int = 20, guidance: float = 2.0, view: float = 90.0):
+        """What to pass as `identity` to generate a new person consistently, given their embedding
+        `[E]` (or several people's, `[N, E]`: a list comes back, drawn in one batch).
+
+        A denoiser with a reference pathway is drawn ONE first clip of the person from the
+        embedding alone (normal clothes, nothing carried, side view by default); that clip is
+        returned, to be the reference of all their other clips, so every clip of the person
+        reads the same body through the pathway that carries real people. A denoiser without
+        one gets the embedding back.
+        """
+        if not self.denoiser.config.reference_frames:
+            return embedding
+        batch = np.asarray(embedding).ndim == 2
+        embeddings = normalize_identity(embedding)
+        clips = self(
+            identity=embeddings,
+            view=view,
+            clothing="normal",
+            carrying="none",
+            num_clips=len(embeddings),
+            steps=steps,
+            guidance=guidance,
+            seed=seed,
+            subject="novel",
+        )
+        return clips if batch else clips[0]
+
     # ---- sampling ------------------------------------------------------------------------
+    def guided_prediction(
+        self, latents: torch.Tensor, t, conditions: dict, guidance: float, identity_guidance: float | None = None
+    ) -> torch.Tensor:
+        """The denoiser's prediction under classifier-free guidance, one scale per condition group.
+
+        `guidance` scales the covariates (view, clothing, carrying, speed), `identity_guidance`
+        the identity (embedding and reference; None = `guidance`). With equal scales this is plain
+        CFG against the unconditional model (two passes); with different ones, each group is
+        guided against the prediction without it (three passes):
+        `cond + (g_id − 1)(cond − no_identity) + (g_cov − 1)(cond − no_covariates)`.
+        The motion signal is a structural condition, kept in every pass.
+        """
+        identity_guidance = guidance if identity_guidance is None else identity_guidance
+        mask = conditions["condition_mask"]
+
+        def without(names) -> dict:
+            dropped = mask.clone()
+            dropped[:, [CONDITION_NAMES.index(c) for c in names]] = False
+            return dict(conditions, condition_mask=dropped)
+
+        if guidance == identity_guidance:
+            variants = [] if guidance == 1.0 else [(guidance, without(CONDITION_NAMES[:-1]))]
+        else:
+            variants = [
+                (g, without(names))
+                for g, names in ((identity_guidance, IDENTITY_CONDITIONS), (guidance, COVARIATE_CONDITIONS))
+                if g != 1.0
+            ]
+        batch = [conditions] + [v for _, v in variants]
+        stacked = {k: None if v is None else torch.cat([c[k] for c in batch]) for k, v in conditions.items()}
+        preds = self.denoiser(torch.cat([latents] * len(batch)), t, **stacked).chunk(len(batch))
+        pred = preds[0]
+        for (scale, _), other in zip(variants, preds[1:]):
+            pred = pred + (scale - 1.0) * (preds[0] - other)
+        return pred
+
+    @torch.no_grad()
+    def invert_latents(self, latents: torch.Tensor, conditions: dict, steps: int, strength: float) -> torch.Tensor:
+        """DDIM inversion of clean latents `[b, t, d]` over the first `strength` of the schedule.
+
+        Deterministic, so a clip re-denoised from its inversion (`denoise_latents(...,
+        start="inverted", scheduler=self.ddim_scheduler())`) keeps its phase and cadence.
+        """
+        inverse = DDIMInverseScheduler.from_config(
+            self.scheduler.config, timestep_spacing=DDIM_SPACING, clip_sample=False
+        )
+        inverse.set_timesteps(steps)
+        for t in inverse.timesteps[: int(round(steps * strength))]:
+            pred = self.denoiser(latents, t, **conditions)
+            latents = inverse.step(pred, t, latents).prev_sample
+        return latents
+
+    def ddim_scheduler(self) -> DDIMScheduler:
+        """The DDIM sampler on the grid `invert_latents` walks (what re-denoises an inversion)."""
+        return DDIMScheduler.from_config(self.scheduler.config, timestep_spacing=DDIM_SPACING, clip_sample=False)
+
     @torch.no_grad()
     def denoise_latents(
         self,
@@ -195,38 +362,43 @@ class GaitGenerationPipeline:
         guidance: float,
         generator: torch.Generator,
         strength: float = 1.0,
+        identity_guidance: float | None = None,
+        scheduler: SchedulerMixin | None = None,
+        start: str = "noise",
     ) -> torch.Tensor:
         """Run the sampler from `latents` (`[b, t, d]`).
 
-        With strength 1 the latents are pure noise. With strength < 1 they are clean latents of
-        a source clip, noised to the matching timestep first (img2img-style editing).
+        Args:
+            start: what `latents` are. "noise": pure noise (strength must be 1) or, with
+                strength < 1, clean latents of a source clip, noised to the matching timestep
+                first (img2img-style editing). "inverted": latents already carried to the
+                `strength` point of the schedule by DDIM inversion (`invert_latents`); no noise is added.
+            scheduler: the sampler to use (default: a copy of the pipeline's).
         """
         # a scheduler of this call's own: `set_timesteps` and multistep state must not be shared
         # between concurrent callers of one pipeline (e.g. app requests)
-        scheduler = type(self.scheduler).from_config(self.scheduler.config)
+        scheduler = scheduler or type(self.scheduler).from_config(self.scheduler.config)
         scheduler.set_timesteps(steps)
         timesteps = scheduler.timesteps
-        if strength < 1.0:
-            start = steps - int(round(steps * strength))
-            timesteps = timesteps[start:]
+        if start not in ("noise", "inverted"):
+            raise ValueError(f"start must be 'noise' or 'inverted', got {start!r}")
+        if start == "inverted":
+            timesteps = timesteps[steps - int(round(steps * strength)) :]
+        elif strength < 1.0:
+            first = steps - int(round(steps * strength))
+            timesteps = timesteps[first:]
             if len(timesteps) == 0:
                 return latents
             noise = torch.randn(latents.shape, generator=generator)
             latents = scheduler.add_noise(latents, noise, timesteps[:1])
             if hasattr(scheduler, "set_begin_index"):
-                scheduler.set_begin_index(start)
+                scheduler.set_begin_index(first)
         else:
             latents = latents * scheduler.init_noise_sigma
-        unconditional = dict(conditions, condition_mask=torch.zeros_like(conditions["condition_mask"]))
         for t in timesteps:
-            # 1. predict: conditional and unconditional in one batch (classifier-free guidance)
+            # 1. predict, guided (conditional and unconditional passes in one batch)
             model_in = scheduler.scale_model_input(latents, t)
-            if guidance != 1.0:
-                both = {k: None if v is None else torch.cat([v, unconditional[k]]) for k, v in conditions.items()}
-                pred_cond, pred_uncond = self.denoiser(torch.cat([model_in, model_in]), t, **both).chunk(2)
-                pred = pred_uncond + guidance * (pred_cond - pred_uncond)
-            else:
-                pred = self.denoiser(model_in, t, **conditions)
+            pred = self.guided_prediction(model_in, t, conditions, guidance, identity_guidance)
             # 2. step: the scheduler turns the prediction into the next, less noisy latents
             latents = scheduler.step(pred, t, latents, generator=generator).prev_sample
         return latents
@@ -262,12 +434,16 @@ class GaitGenerationPipeline:
         subject: str | Sequence[str] = "generated",
         condition_index: int = 1,
         latents: torch.Tensor | None = None,
+        motion=None,
+        identity_guidance: float | None = None,
     ) -> list[GaitSequence]:
         """Generate `num_clips` clips.
 
         Args:
-            identity: None (any person), a `GaitSequence` of the person (embedded by the
-                conditioner), or an embedding `[E]`; or one per clip (a list / `[num_clips, E]`).
+            identity: None (any person), a `GaitSequence` of the person — embedded by the
+                conditioner and, for a denoiser with a reference pathway, read frame by frame
+                (at least `MIN_REFERENCE_FRAMES` non-empty frames) —, or an embedding `[E]` (a
+                person known only by embedding: no reference); or one per clip (a list / `[num_clips, E]`).
             view: degrees (0 = walking toward the camera, 90 = side, 180 = away; any angle
                 0–360) or a dataset name like `'090'`; None leaves it free. One value or one per clip.
             clothing: `'normal'` or `'coat'` (None = free). One value or one per clip.
@@ -276,7 +452,11 @@ class GaitGenerationPipeline:
             num_clips: how many clips.
             num_frames: frames per clip (1–128; trained on 30).
             steps: sampler steps (> 0).
-            guidance: classifier-free guidance scale (1 = none; ~2 strengthens the conditions).
+            guidance: classifier-free guidance scale of the covariates (1 = none; ~2 strengthens them).
+            identity_guidance: the identity's own guidance scale (None = `guidance`).
+            motion: the timing to walk on: a `GaitSequence` (its `gait_motion_signal`) or a
+                signal `float [num_frames, 3]`, or one per clip; None leaves it free. It fixes
+                `num_frames` to its length. Ignored by a denoiser without a motion pathway.
             seed: all randomness comes from `torch.Generator().manual_seed(seed)`.
             batch_size: clips denoised together (memory vs speed).
             subject: subject id written into each output sequence's metadata.
@@ -293,9 +473,14 @@ class GaitGenerationPipeline:
             raise ValueError(f"steps must be a positive integer, got {steps!r}")
         if not 1 <= num_frames <= 128:
             raise ValueError(f"num_frames must be within 1–128, got {num_frames}")
+        for name, scale in (("guidance", guidance), ("identity_guidance", identity_guidance)):
+            if scale is not None and not 0.0 <= float(scale) <= 20.0:
+                raise ValueError(f"{name} must be within 0–20, got {scale}")
         if num_clips <= 0:
             raise ValueError(f"num_clips must be positive, got {num_clips}")
-        conditions = self.condition_tensors(num_clips, identity, view, clothing, carrying, speed)
+        conditions = self.condition_tensors(num_clips, identity, view, clothing, carrying, speed, motion)
+        if conditions["motion"] is not None:
+            num_frames = conditions["motion"].shape[1]
         subjects = self._broadcast(subject, num_clips, "subject")
         generator = torch.Generator().manual_seed(int(seed))
         # 1. draw all the noise first, so a clip does not depend on the batch size
@@ -309,7 +494,7 @@ class GaitGenerationPipeline:
             part = slice(start, start + batch_size)
             conds = {k: None if v is None else v[part] for k, v in conditions.items()}
             # 2. denoise, 3. decode
-            clean = self.denoise_latents(latents[part], conds, steps, guidance, generator)
+            clean = self.denoise_latents(latents[part], conds, steps, guidance, generator, 1.0, identity_guidance)
             masks.append(self.decode_clips(clean))
         masks = np.concatenate(masks)
         # 4. wrap as sequences with the metadata a dataset writer needs

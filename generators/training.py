@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.data import FrameDataset, LatentClipDataset
-from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
+from generators.denoiser import CONDITION_NAMES, COVARIATE_CONDITIONS, IDENTITY_CONDITIONS, GaitLatentDenoiser
 from studio.runtime import make_accelerator
 
 logger = logging.getLogger(__name__)
@@ -286,7 +286,14 @@ class DenoiserTrainingConfig:
     learning_rate: float = 3e-4
     warmup: int = 200
     condition_dropout: float = 0.15  # each condition dropped independently: CFG and "leave it out"
-    all_dropout: float = 0.1  # all conditions dropped together: the unconditional model
+    all_dropout: float = 0.1  # all conditions but motion dropped together: the unconditional model
+    identity_dropout: float = 0.0  # identity and reference dropped together: identity guidance
+    covariate_dropout: float = 0.0  # view, clothing, carrying, speed dropped together: covariate guidance
+    motion_dropout: float = 0.3  # the motion signal is optional at sampling (novel people have none)
+    reference_frames: int = 0  # reference tokens (0: the identity is the pooled embedding only)
+    reference_stride: int = 2
+    motion_dim: int = 0  # per-frame motion signal (0: none)
+    standardize_identity: bool = False
     ema_decay: float = 0.999
     num_train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
@@ -306,9 +313,31 @@ def make_training_scheduler(config: DenoiserTrainingConfig) -> DDPMScheduler:
 
 
 def _drop_conditions(present: torch.Tensor, config: DenoiserTrainingConfig, generator=None) -> torch.Tensor:
-    keep = torch.rand(present.shape, generator=generator) >= config.condition_dropout
-    keep_any = torch.rand(present.shape[0], 1, generator=generator) >= config.all_dropout
-    return present & keep & keep_any
+    """`present` `[b, 7]` (columns `CONDITION_NAMES`) → the conditions this step keeps."""
+    b, n = present.shape
+
+    def keep_group(p: float, columns: list[int]) -> torch.Tensor:
+        keep = torch.ones(b, n, dtype=torch.bool)
+        keep[:, columns] = (torch.rand(b, 1, generator=generator) >= p).expand(b, len(columns))
+        return keep
+
+    names = list(CONDITION_NAMES)
+    pooled = [names.index(c) for c in names if c != "motion"]
+    keep = torch.rand(b, n, generator=generator) >= config.condition_dropout
+    keep[:, names.index("motion")] = torch.rand(b, generator=generator) >= config.motion_dropout
+    keep &= keep_group(config.all_dropout, pooled)
+    keep &= keep_group(config.identity_dropout, [names.index(c) for c in IDENTITY_CONDITIONS])
+    keep &= keep_group(config.covariate_dropout, [names.index(c) for c in COVARIATE_CONDITIONS])
+    return present & keep
+
+
+def _ema_model(ema: EMAModel, net: GaitLatentDenoiser) -> GaitLatentDenoiser:
+    """A denoiser holding the EMA weights and the trained one's buffers (identity statistics)."""
+    model = GaitLatentDenoiser.from_config(net.config)
+    ema.copy_to(model.parameters())
+    for name, buffer in net.named_buffers():
+        model.get_buffer(name).copy_(buffer)
+    return model
 
 
 def train_denoiser(
@@ -334,7 +363,15 @@ def train_denoiser(
         width=config.width,
         depth=config.depth,
         heads=config.heads,
+        reference_frames=config.reference_frames,
+        reference_stride=config.reference_stride,
+        motion_dim=config.motion_dim,
+        standardize_identity=config.standardize_identity,
     )
+    if config.standardize_identity:
+        model.set_identity_statistics(
+            torch.from_numpy(dataset.identities[np.concatenate(list(dataset.references.values()))])
+        )
     ckpt = out_dir / "checkpoint_denoiser"
     step = 0
     if resume and (ckpt / "optimizer.pt").exists():
@@ -376,13 +413,14 @@ def train_denoiser(
                 carrying=batch["carrying"],
                 speed=batch["speed"],
                 condition_mask=_drop_conditions(batch["present"], config),
+                reference=batch.get("reference"),
+                motion=batch.get("motion"),
             )
         return F.mse_loss(pred.float(), target)
 
     def save_checkpoint(at_step):
         net.save_pretrained(ckpt / "model")
-        ema_copy = GaitLatentDenoiser.from_config(net.config)
-        ema.copy_to(ema_copy.parameters())
+        ema_copy = _ema_model(ema, net)
         ema_copy.save_pretrained(ckpt / "ema")
         _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
 
@@ -402,8 +440,7 @@ def train_denoiser(
         clip_grad=1.0,
         after_step=lambda: ema.step(net.parameters()),
     )
-    final = GaitLatentDenoiser.from_config(accelerator.unwrap_model(model).config)
-    ema.copy_to(final.parameters())
+    final = _ema_model(ema, accelerator.unwrap_model(model))
     final.eval().save_pretrained(out_dir / "denoiser")
     metrics = {
         "train_seconds": seconds,

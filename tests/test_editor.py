@@ -17,13 +17,15 @@ def clip():
     return render_walker_sequence(person, walk_for(5, person, "nm-02"), view_deg=90, num_frames=40)
 
 
-@pytest.fixture(scope="module")
-def editor():
+@pytest.fixture(scope="module", params=["pooled identity", "reference and motion"])
+def editor(request):
     torch.manual_seed(0)
     conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4).eval()
     judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
     dim = int(np.prod(conditioner.embed(np.zeros((2, 64, 64), np.uint8)).shape))
-    denoiser = GaitLatentDenoiser(latent_dim=16, identity_dim=dim, width=32, depth=1, heads=2)
+    pathways = {"reference_frames": 15, "motion_dim": 3, "standardize_identity": True}
+    extra = pathways if request.param == "reference and motion" else {}
+    denoiser = GaitLatentDenoiser(latent_dim=16, identity_dim=dim, width=32, depth=1, heads=2, **extra)
     torch.nn.init.normal_(denoiser.proj_out.weight, std=0.02)
     scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
     pipeline = GaitGenerationPipeline(SilhouetteAutoencoder(latent_dim=16, channels=16), denoiser, scheduler)

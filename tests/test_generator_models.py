@@ -105,3 +105,69 @@ def test_condition_names_map_to_covariates():
     with pytest.raises(ValueError, match="'xx-01' is not one of"):
         covariates_from_condition("xx-01")
     assert parse_view("090") == 90.0 and view_name(359.6) == "000" and view_name(18) == "018"
+
+
+@pytest.fixture(scope="module")
+def reference_pipeline():
+    """A tiny pipeline with the identity (reference) and motion pathways, and a conditioner."""
+    from recognizers import GaitBase
+
+    torch.manual_seed(0)
+    conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4).eval()
+    dim = int(np.prod(conditioner.embed(np.zeros((2, 64, 64), np.uint8)).shape))
+    denoiser = GaitLatentDenoiser(
+        latent_dim=16, identity_dim=dim, width=32, depth=1, heads=2, reference_frames=15, motion_dim=3
+    )
+    torch.nn.init.normal_(denoiser.proj_out.weight, std=0.02)
+    torch.nn.init.normal_(denoiser.modulation_out[1].weight, std=0.02)
+    scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
+    return GaitGenerationPipeline(SilhouetteAutoencoder(latent_dim=16, channels=16), denoiser, scheduler, conditioner)
+
+
+def _walker(num_frames=40, view=90, subject="001"):
+    from studio.data.walkers import identity_for, render_walker_sequence, walk_for
+
+    person = identity_for(3, subject)
+    return render_walker_sequence(person, walk_for(3, person, "nm-01"), view_deg=view, num_frames=num_frames)
+
+
+def test_a_clip_as_identity_is_read_as_reference_tokens(reference_pipeline):
+    ref = reference_pipeline.encode_reference(_walker())
+    assert ref.shape == (1, 15, 16)
+    # an embedding alone gives no reference: the person is known only by it
+    embedding = reference_pipeline.encode_identity(_walker())
+    assert reference_pipeline.encode_reference(embedding) is None
+    conds = reference_pipeline.condition_tensors(2, embedding, 90, "normal", "none", None)
+    assert conds["reference"] is None and not conds["condition_mask"][:, 5].any()
+
+
+def test_the_reference_changes_the_clip_and_the_motion_fixes_its_length(reference_pipeline):
+    a, b = _walker(subject="001"), _walker(subject="002", view=36)
+    out_a = reference_pipeline(identity=a, view=90, steps=3, seed=1, motion=a)[0]
+    out_b = reference_pipeline(identity=b, view=90, steps=3, seed=1, motion=a)[0]
+    assert out_a.num_frames == a.num_frames, "the motion signal sets the frame count"
+    assert not np.array_equal(out_a.frames, out_b.frames), "another person's reference gives another clip"
+
+
+def test_identity_and_covariates_are_guided_apart(reference_pipeline):
+    clip = _walker()
+    same = reference_pipeline(identity=clip, view=90, steps=3, seed=0, guidance=2.0)[0]
+    apart = reference_pipeline(identity=clip, view=90, steps=3, seed=0, guidance=2.0, identity_guidance=4.0)[0]
+    again = reference_pipeline(identity=clip, view=90, steps=3, seed=0, guidance=2.0, identity_guidance=2.0)[0]
+    np.testing.assert_array_equal(same.frames, again.frames)
+    assert not np.array_equal(same.frames, apart.frames)
+
+
+@pytest.mark.parametrize(
+    "make, kwargs, message",
+    [
+        (lambda: _walker(num_frames=6), {}, "reference clip of 6 frames is too short"),
+        (lambda: _walker().with_frames(np.zeros((30, 64, 64), np.uint8)), {}, "frames are empty"),
+        (lambda: _walker(), {"guidance": 40.0}, "guidance must be within 0–20"),
+        (lambda: _walker(), {"identity_guidance": -1.0}, "identity_guidance must be within 0–20"),
+        (lambda: _walker(), {"motion": np.zeros((30, 2))}, r"motion signal must be \[frames, 3\]"),
+    ],
+)
+def test_bad_references_and_settings_are_refused_by_name(reference_pipeline, make, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        reference_pipeline(identity=make(), view=90, steps=2, **kwargs)

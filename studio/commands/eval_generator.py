@@ -13,6 +13,9 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, help="results JSON")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps (default 20)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance (default 2)")
+    parser.add_argument(
+        "--identity-guidance", type=float, help="the identity's own guidance scale (default: --guidance)"
+    )
     parser.add_argument("--novel", type=int, default=100, help="novel identities to check (default 100)")
     parser.add_argument(
         "--identity-noise", type=float, help="starting-noise share of one novel person's clips (default: synthesize's)"
@@ -34,6 +37,7 @@ def run(args) -> int:
         partition=args.partition,
         steps=args.steps,
         guidance=args.guidance,
+        identity_guidance=args.identity_guidance,
         novel_identities=args.novel,
         **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
         seed=args.seed,

@@ -15,6 +15,7 @@ def add_arguments(parser):
     parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     parser.add_argument("--ae-steps", type=int, help="override the autoencoder's training steps")
     parser.add_argument("--steps", type=int, help="override the denoiser's training steps")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (1 per job when two jobs share 2 cores)")
     parser.add_argument(
         "--stop-after",
         choices=["autoencoder", "latents"],
@@ -27,6 +28,10 @@ def run(args) -> int:
 
     from studio.pipelines.train_generator import GeneratorRecipe, train_generator
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     recipe = GeneratorRecipe.from_json(args.config)
     if args.ae_steps:
         recipe.autoencoder.steps = args.ae_steps

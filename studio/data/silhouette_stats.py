@@ -59,3 +59,36 @@ def signal_period(signal: np.ndarray, min_lag: int = 6, max_lag: int = 25) -> fl
             denom = a - 2 * b + c
             return float(lag + (0.5 * (a - c) / denom if denom else 0.0))
     return float("nan")
+
+
+MOTION_FEATURES = ("leg_width", "phase_cos", "phase_sin")
+
+
+def gait_motion_signal(frames: np.ndarray) -> np.ndarray:
+    """A clip's timing with its body taken out: `float32 [T, 3]` (columns `MOTION_FEATURES`).
+
+    The lower body's width swings once per step, so its standardised value and the phase of its
+    analytic signal (Hilbert) say where each frame lies in the step cycle — phase, cadence and
+    stride timing — while the z-scoring removes how wide this person is. A clip whose legs never
+    swing (front views, a single frame) gives zeros: no timing to keep.
+
+    Args:
+        frames: `uint8 [T, H, W]` silhouettes (64×64 stored or 64×44).
+    """
+    from scipy.signal import hilbert
+
+    x = crop_to_model_input(frames)
+    legs = x[:, int(x.shape[1] * 0.55) :] > 127  # [T, rows, 44]: below the hips
+    cols = legs.any(axis=1)
+    first = cols.argmax(axis=1)
+    last = cols.shape[1] - 1 - cols[:, ::-1].argmax(axis=1)
+    width = np.where(cols.any(axis=1), last - first + 1, 0).astype(np.float64)
+    out = np.zeros((len(width), len(MOTION_FEATURES)), np.float32)
+    if len(width) < 4 or width.std() < 0.5:  # under half a pixel of swing: noise, not timing
+        return out
+    z = (width - width.mean()) / width.std()
+    phase = np.angle(hilbert(z))
+    out[:, 0] = z
+    out[:, 1] = np.cos(phase)
+    out[:, 2] = np.sin(phase)
+    return out

@@ -20,7 +20,8 @@ def _scores_section(summary: dict, evaluation: dict | None) -> str:
         "## Measured",
         "",
         f"- autoencoder, held-out subjects' frames ({ae['frames']}): mean foreground IoU {ae['mean_iou']:.4f}"
-        f" (median {ae['median_iou']:.4f}, 5th percentile {ae['p05_iou']:.4f}); trained in {ae['train_seconds']:.0f} s",
+        f" (median {ae['median_iou']:.4f}, 5th percentile {ae['p05_iou']:.4f}); "
+        + (f"reused from `{ae['reused_from']}`" if "reused_from" in ae else f"trained in {ae['train_seconds']:.0f} s"),
         f"- denoiser: {summary['denoiser']['steps']} steps in {summary['denoiser']['train_seconds']:.0f} s",
         f"- training clips: {summary['training_clips']} of {summary['training_subjects']} subjects",
     ]

@@ -54,18 +54,22 @@ class _Sampler:
     pipeline: GaitGenerationPipeline
     steps: int
     guidance: float
+    identity_guidance: float | None = None
 
     def generate(self, requests: list[dict], seed: int, latents=None) -> list[GaitSequence]:
-        """One batched call; each request names identity, view, condition type (nm/bg/cl), subject."""
+        """One batched call; each request names identity (a clip or an embedding), view, condition
+        type (nm/bg/cl), subject."""
         kinds = [r["kind"] for r in requests]
+        identities = [r["identity"] for r in requests]
         return self.pipeline(
-            identity=np.stack([r["identity"] for r in requests]),
+            identity=identities if isinstance(identities[0], GaitSequence) else np.stack(identities),
             view=[r["view"] for r in requests],
             clothing=[CONDITION_COVARIATES[k][0] for k in kinds],
             carrying=[CONDITION_COVARIATES[k][1] for k in kinds],
             num_clips=len(requests),
             steps=self.steps,
             guidance=self.guidance,
+            identity_guidance=self.identity_guidance,
             seed=seed,
             subject=[r["subject"] for r in requests],
             latents=latents,
@@ -102,6 +106,7 @@ def evaluate_generator(
     reference_condition: str = "nm-05",
     steps: int = 20,
     guidance: float = 2.0,
+    identity_guidance: float | None = None,
     novel_identities: int = 100,
     clips_per_novel: int = 4,
     seed: int = 0,
@@ -116,6 +121,7 @@ def evaluate_generator(
         partition: partition JSON (default `<data>/partition.json`); TEST_SET subjects are scored.
         reference_condition: the condition of each subject's single reference clip.
         steps, guidance: sampler settings.
+        identity_guidance: the identity's own guidance scale (None = `guidance`).
         novel_identities, clips_per_novel: the novel-identity check's size.
         identity_noise: share of the starting noise common to one novel person's clips, as
             `studio synthesize` makes them.
@@ -139,7 +145,7 @@ def evaluate_generator(
     real = _RealSplit(data, part, real_seqs, judge.embed(real_seqs, bf16=True, progress=True), _labels(real_seqs))
     real_result = CasiaBProtocol().evaluate(real.embeddings, real.labels)
     is_gallery, is_probe = real.is_gallery, ~real.is_gallery
-    sampler = _Sampler(pipeline, steps, guidance)
+    sampler = _Sampler(pipeline, steps, guidance, identity_guidance)
 
     # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
     references = {}
@@ -147,7 +153,10 @@ def evaluate_generator(
         candidates = [s for s in real.sequences if s.subject == subject and s.condition == reference_condition]
         if candidates:
             references[subject] = candidates[int(rng.integers(len(candidates)))]
-    identities = dict(zip(references, conditioner.embed(list(references.values()), bf16=True), strict=True))
+    if pipeline.denoiser.config.reference_frames:
+        identities = dict(references)  # the clip itself: embedding and reference tokens
+    else:
+        identities = dict(zip(references, conditioner.embed(list(references.values()), bf16=True), strict=True))
     requests = [
         {"identity": identities[s], "view": v, "kind": kind, "subject": s}
         for s, ref in references.items()
@@ -204,7 +213,12 @@ def evaluate_generator(
         "test_subjects": len(references),
         "reference_condition": reference_condition,
         "generated_clips": len(generated),
-        "sampler": {"scheduler": type(pipeline.scheduler).__name__, "steps": steps, "guidance": guidance},
+        "sampler": {
+            "scheduler": type(pipeline.scheduler).__name__,
+            "steps": steps,
+            "guidance": guidance,
+            "identity_guidance": identity_guidance,
+        },
         "identity_preservation": identity,
         "covariate_control": covariates,
         "covariate_classifier_on_real_probes": real_covariates,
@@ -233,9 +247,11 @@ def _novel_identity_check(
     train, _ = load_opengait(real.data, subjects=real.partition.train, conditions=list(CASIA_B_GALLERY))
     bank = IdentityBank.from_embeddings(conditioner.embed(train, bf16=True, progress=True), [s.subject for s in train])
     embeddings, info = bank.novel(count, seed=seed)
+    pipe = sampler.pipeline
+    people = pipe.novel_person(embeddings, seed + 3, sampler.steps, sampler.guidance)  # one per embedding
     requests = [
-        {"identity": e, "view": v, "kind": "nm", "subject": f"novel-{i:03d}"}
-        for i, e in enumerate(embeddings)
+        {"identity": person, "view": v, "kind": "nm", "subject": f"novel-{i:03d}"}
+        for i, person in enumerate(people)
         for v in rng.choice(real.views, size=min(clips_per_identity, len(real.views)), replace=False)
     ]
     # each person's clips share part of their starting noise, as `synthesize_dataset` draws them

@@ -188,7 +188,7 @@ def synthesize_dataset(
     for i, embedding in enumerate(embeddings):
         subject = f"novel-{i + 1:03d}"
         clips = pipeline(
-            identity=embedding,
+            identity=pipeline.novel_person(embedding, seed * 100_003 + i, steps, guidance),
             view=[v for v, _ in grid],
             clothing=clothing,
             carrying=carrying,

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from diffusers import DPMSolverMultistepScheduler
 from tqdm.auto import tqdm
 
@@ -26,12 +27,14 @@ from generators.training import (
     AutoencoderTrainingConfig,
     DenoiserTrainingConfig,
     encode_sequences,
+    reconstruction_iou,
     train_autoencoder,
     train_denoiser,
 )
 from studio.data import iter_opengait, read_partition
 from studio.data.atomic import atomic_open, atomic_write_text
 from studio.data.sequence import crop_to_model_input
+from studio.data.silhouette_stats import gait_motion_signal
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class GeneratorRecipe:
     validation_frames: int = 20_000  # frames of held-out subjects for its IoU
     references_per_subject: int = 12  # clips per subject embedded as identity references
     latent_frames_per_clip: int = 40  # central frames of each clip encoded for the denoiser (windows are 30)
+    autoencoder_from: str | None = None  # reuse this generator's autoencoder (folder or bundled name): no stage 1
 
     @classmethod
     def from_json(cls, path: str | Path) -> GeneratorRecipe:
@@ -73,39 +77,40 @@ def _load_clips(root: Path, subjects: list[str] | None, tag: str) -> _Clips:
     return clips
 
 
-def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: int) -> tuple[np.ndarray, IdentityBank]:
-    """Per clip, the normalised identity embedding of ANOTHER clip of its subject; and the bank
-    of every training subject (mean of its embedded clips)."""
+def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: int):
+    """Embed `per_subject` clips of every subject with the conditioner.
+
+    Returns:
+        (`float32 [N, E]` each embedded clip's own normalised embedding (zeros elsewhere),
+        `bool [N]` which clips are embedded — the references a training window may be given —,
+        the bank of every training subject: the mean of its embedded clips).
+    """
     rng = np.random.default_rng(seed)
     by_subject = defaultdict(list)
     for i, s in enumerate(clips.subjects):
         by_subject[s].append(i)
     chosen = sorted(int(i) for idx in by_subject.values() for i in rng.permutation(idx)[:per_subject])
     embeddings = normalize_identity(conditioner.embed([clips.frames[i] for i in chosen], bf16=True, progress=True))
-    pool = defaultdict(list)
-    for i, e in zip(chosen, embeddings.numpy()):
-        pool[clips.subjects[i]].append((i, e))
     identities = np.zeros((len(clips.frames), embeddings.shape[1]), np.float32)
-    for i, s in enumerate(clips.subjects):
-        others = [e for j, e in pool[s] if j != i] or [e for _, e in pool[s]]
-        identities[i] = others[rng.integers(len(others))]
+    identities[chosen] = embeddings.numpy()
+    embedded = np.zeros(len(clips.frames), bool)
+    embedded[chosen] = True
     bank = IdentityBank.from_embeddings(embeddings.numpy(), [clips.subjects[i] for i in chosen])
-    return identities, bank
+    return identities, embedded, bank
 
 
 def _cached_references(cache: Path, conditioner, clips: _Clips, per_subject: int, seed: int, resume: bool):
     """`_reference_identities`, read from / written to `cache/` (embedding thousands of clips takes minutes)."""
     if resume and (cache / "identities.npz").exists():
         with np.load(cache / "identities.npz") as stored:
-            identities = stored["identities"]
-        if len(identities) == len(clips.frames):
-            return identities, IdentityBank.load(cache)
+            if "embedded" in stored and len(stored["identities"]) == len(clips.frames):
+                return stored["identities"], stored["embedded"], IdentityBank.load(cache)
         logger.warning("%s holds references of other clips; embedding again", cache)
-    identities, bank = _reference_identities(conditioner, clips, per_subject, seed)
+    identities, embedded, bank = _reference_identities(conditioner, clips, per_subject, seed)
     bank.save(cache)
     with atomic_open(cache / "identities.npz", "wb") as f:
-        np.savez(f, identities=identities)
-    return identities, bank
+        np.savez(f, identities=identities, embedded=embedded)
+    return identities, embedded, bank
 
 
 def _clip_latents(autoencoder, clips: _Clips, cache: Path, keep: int, resume: bool) -> list[np.ndarray]:
@@ -122,6 +127,14 @@ def _clip_latents(autoencoder, clips: _Clips, cache: Path, keep: int, resume: bo
     return latents
 
 
+def _clip_motions(clips: _Clips, keep: int) -> list[np.ndarray]:
+    """The motion signal of each clip's central `keep` frames (the frames `_clip_latents` encodes)."""
+    return [
+        gait_motion_signal(f[max(0, (len(f) - keep) // 2) :][:keep])
+        for f in tqdm(clips.frames, desc="motion signals", unit="seq")
+    ]
+
+
 def _sample_frames(frames_list: list[np.ndarray], count: int, rng: np.random.Generator) -> np.ndarray:
     """`count` frames drawn uniformly from all clips, without joining them all first."""
     lengths = np.array([len(f) for f in frames_list])
@@ -129,6 +142,22 @@ def _sample_frames(frames_list: list[np.ndarray], count: int, rng: np.random.Gen
     picks = np.sort(rng.choice(offsets[-1], size=min(count, int(offsets[-1])), replace=False))
     clip_of = np.searchsorted(offsets, picks, side="right") - 1
     return np.stack([frames_list[c][p - offsets[c]] for c, p in zip(clip_of, picks)])
+
+
+def _reuse_autoencoder(name_or_path: str, out_dir: Path, val_frames: np.ndarray) -> None:
+    """Copy another generator's autoencoder into this run as stage 1, measured on this run's held-out frames."""
+    from generators import WEIGHTS_DIR
+    from generators.autoencoder import SilhouetteAutoencoder
+
+    folder = Path(name_or_path)
+    if not (folder / "autoencoder").is_dir():
+        folder = WEIGHTS_DIR / str(name_or_path)
+    if not (folder / "autoencoder").is_dir():
+        raise FileNotFoundError(f"autoencoder_from {name_or_path!r}: no 'autoencoder/' there, nor a bundled generator")
+    model = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder", torch_dtype=torch.float32)
+    model.save_pretrained(out_dir / "autoencoder")
+    metrics = {"reused_from": str(name_or_path), **reconstruction_iou(model, val_frames)}
+    atomic_write_text(out_dir / "autoencoder_metrics.json", json.dumps(metrics, indent=1) + "\n")
 
 
 def train_generator(
@@ -173,6 +202,11 @@ def train_generator(
 
     # 1. the frame autoencoder (reused when a previous run finished it)
     rng = np.random.default_rng(recipe.autoencoder.seed)
+    if recipe.autoencoder_from is not None and not (out_dir / "autoencoder" / "config.json").exists():
+        held_out = _load_clips(data, part.test, "test")
+        _reuse_autoencoder(
+            recipe.autoencoder_from, out_dir, _sample_frames(held_out.frames, recipe.validation_frames, rng)
+        )
     if resume and (out_dir / "autoencoder" / "config.json").exists():
         from generators.autoencoder import SilhouetteAutoencoder
 
@@ -200,10 +234,21 @@ def train_generator(
 
     # 3. identity references from the conditioner
     conditioner = recognizers.load_recognizer(recipe.conditioner)
-    identities, bank = _cached_references(
+    identities, embedded, bank = _cached_references(
         out_dir / "references", conditioner, clips, recipe.references_per_subject, recipe.denoiser.seed, resume
     )
-    dataset = LatentClipDataset(latents, clips.subjects, clips.conditions, identities, recipe.denoiser.clip_frames)
+    dn = recipe.denoiser
+    dataset = LatentClipDataset(
+        latents,
+        clips.subjects,
+        clips.conditions,
+        identities,
+        dn.clip_frames,
+        motions=_clip_motions(clips, recipe.latent_frames_per_clip) if dn.motion_dim else None,
+        reference_frames=dn.reference_frames,
+        reference_stride=dn.reference_stride,
+        embedded=embedded,
+    )
 
     # 4. the denoiser
     denoiser, dn_metrics = train_denoiser(dataset, out_dir, recipe.denoiser, resume=resume)
