@@ -1,11 +1,14 @@
-"""Editing and anonymization speed: clips/s for 30-frame clips, one clip at a time, inversion included.
+"""Editing and anonymization speed: clips/s for 30-frame clips, one at a time and batched.
 
-An edit = conditioner embedding of the source + DDIM inversion over `strength` of the schedule
-+ guided regeneration + decoding; an anonymization = the same with a novel target identity, plus
-the judge's embeddings of source and result (its leakage check), timed for ONE attempt
-(`max_attempts=1`; a leaking clip retried costs one more attempt each). Both in fp32 and under
-bf16 autocast, on the threads torch has (set OMP_NUM_THREADS). Beside the speed: how much the
-bf16 edits differ from the fp32 ones (foreground IoU). Prints one JSON object.
+An edit = conditioner embedding of the source + (with method "invert") DDIM inversion over
+`strength` of the schedule + guided regeneration + decoding; an anonymization = the same with a
+novel target person (its first clip generated as the reference, for a denoiser with a reference
+pathway), plus the judge's embeddings of source and result (the retry policy's leakage check,
+`studio.pipelines.anonymization`), timed for ONE attempt (`max_attempts=1`; a leaking clip
+retried costs one more attempt each). "one": `edit` / the policy per clip; "batched":
+`edit_many` / the policy over all clips at once (their windows denoised together). In fp32 and
+under bf16 autocast, on the threads torch has (set OMP_NUM_THREADS). Beside the speed: how much
+the bf16 edits differ from the fp32 ones (foreground IoU). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from generators.editor import GaitEditor
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline
 from studio.data.walkers import identity_for, render_walker_sequence, walk_for
+from studio.pipelines.anonymization import anonymize_until_unverified
 
 
-def load_editor() -> tuple[GaitEditor, dict]:
+def load_editor() -> tuple[GaitEditor, object, dict, dict]:
     """Bundled generator, identity bank, judge and calibration; untrained stand-ins of the same size where absent."""
     import recognizers
 
@@ -55,7 +59,7 @@ def load_editor() -> tuple[GaitEditor, dict]:
         source["judge"] = "untrained gaitset_walkers.json widths"
     if calibration is None:  # timing only: the threshold decides nothing here (one attempt)
         calibration = {"metric": "euc", "threshold": 0.0}
-    return GaitEditor(pipeline, bank=bank, judge=judge, calibration=calibration), source
+    return GaitEditor(pipeline, bank=bank), judge, calibration, source
 
 
 def walker_clips(count: int, frames: int = 30) -> list:
@@ -69,11 +73,11 @@ def walker_clips(count: int, frames: int = 30) -> list:
 
 
 def time_calls(call, clips, bf16: bool) -> tuple[float, list]:
-    """Seconds for `call(clip, seed)` over every clip (after one warm-up), and the outputs."""
+    """Seconds for `call(list_of_clips, seeds)` over every clip (after one warm-up), and the outputs."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        call(clips[0], 0)  # warm-up: first-call allocations, oneDNN kernel selection
+        call(clips[:1], [0])  # warm-up: first-call allocations, oneDNN kernel selection
         start = time.perf_counter()
-        outputs = [call(clip, i) for i, clip in enumerate(clips)]
+        outputs = call(clips, list(range(len(clips))))
     return time.perf_counter() - start, outputs
 
 
@@ -89,16 +93,22 @@ def main() -> None:
     parser.add_argument("--guidance", type=float, default=2.0)
     parser.add_argument("--edit-strength", type=float, default=0.7)
     parser.add_argument("--anonymize-strength", type=float, default=0.9)
+    parser.add_argument("--method", choices=("invert", "noise"), default="invert")
     args = parser.parse_args()
-    editor, source = load_editor()
+    parser_settings = dict(steps=args.steps, guidance=args.guidance, method=args.method)
+    editor, judge, calibration, source = load_editor()
     clips = walker_clips(args.clips)
-    settings = dict(steps=args.steps, guidance=args.guidance)
 
-    def edit(clip, seed):
-        return editor.edit(clip, clothing="coat", strength=args.edit_strength, seed=seed, **settings)
+    def edit_batched(batch, seeds):
+        return editor.edit_many(batch, clothing="coat", strength=args.edit_strength, seeds=seeds, **parser_settings)
 
-    def anonymize(clip, seed):
-        return editor.anonymize(clip, strength=args.anonymize_strength, seed=seed, max_attempts=1, **settings)
+    def anonymize_batched(batch, seeds):
+        return anonymize_until_unverified(
+            editor, judge, calibration, batch, seeds, args.anonymize_strength, max_attempts=1, **parser_settings
+        )
+
+    def one_at_a_time(batched):
+        return lambda batch, seeds: [out for clip, seed in zip(batch, seeds) for out in batched([clip], [seed])]
 
     result = {
         "benchmark": "editor",
@@ -108,20 +118,20 @@ def main() -> None:
         "frames": 30,
         "steps": args.steps,
         "guidance": args.guidance,
+        "method": args.method,
         "edit_strength": args.edit_strength,
         "anonymize_strength": args.anonymize_strength,
         "anonymize_attempts": 1,
     }
     edits = {}
     for name, bf16 in (("fp32", False), ("bf16", True)):
-        seconds, edits[name] = time_calls(edit, clips, bf16)
-        result[f"edit_clips_per_s_{name}"] = round(args.clips / seconds, 2)
-        seconds, _ = time_calls(anonymize, clips, bf16)
-        result[f"anonymize_clips_per_s_{name}"] = round(args.clips / seconds, 2)
-    result["bf16_vs_fp32_edit_iou"] = round(
-        float(np.mean([foreground_iou(a.frames, b.frames) for a, b in zip(edits["fp32"], edits["bf16"], strict=True)])),
-        4,
-    )
+        for mode, wrap in (("one", one_at_a_time), ("batched", lambda f: f)):
+            seconds, edits[name, mode] = time_calls(wrap(edit_batched), clips, bf16)
+            result[f"edit_clips_per_s_{name}_{mode}"] = round(args.clips / seconds, 2)
+            seconds, _ = time_calls(wrap(anonymize_batched), clips, bf16)
+            result[f"anonymize_clips_per_s_{name}_{mode}"] = round(args.clips / seconds, 2)
+    pairs = zip(edits["fp32", "batched"], edits["bf16", "batched"], strict=True)
+    result["bf16_vs_fp32_edit_iou"] = round(float(np.mean([foreground_iou(a.frames, b.frames) for a, b in pairs])), 4)
     print(json.dumps(result))
 
 

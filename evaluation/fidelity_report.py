@@ -73,7 +73,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("generated", "edited", "anonymized")
 MANIFEST_NAME = "manifest.json"
-ANONYMIZED_PREFIX = "anon-"  # `GaitEditor.anonymize` names its results `anon-<source subject>`
+ANONYMIZED_PREFIX = "anon-"  # the anonymizer names its results `anon-<source subject>`
 HISTOGRAM_BINS = 60
 SOURCE_RELATION = "its source clip"
 CALIBRATION_CLIPS = 1500  # clips used when the calibration has to be computed from the real folder

@@ -16,7 +16,7 @@ from pathlib import Path
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.denoiser import GaitLatentDenoiser
 from generators.identity_bank import IdentityBank
-from generators.pipeline import GaitGenerationPipeline
+from generators.pipeline import GaitGenerationPipeline, GenerationCancelled
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 BUNDLED_GENERATOR = "walkers"
@@ -49,6 +49,7 @@ __all__ = [
     "BUNDLED_GENERATOR",
     "GaitGenerationPipeline",
     "GaitLatentDenoiser",
+    "GenerationCancelled",
     "IdentityBank",
     "SilhouetteAutoencoder",
     "WEIGHTS_DIR",

@@ -1,6 +1,6 @@
 """Classic silhouette anonymization baselines, the yardstick for the anonymizer.
 
-What a reader compares `GaitEditor.anonymize` with: image operations that hide the body's
+What a reader compares the anonymizer (`GaitEditor.anonymize_many`) with: image operations that hide the body's
 detail without modelling identity at all (GaitProtector's comparison points).
 
 - `blur_silhouettes`: every frame Gaussian-blurred, then re-thresholded at half grey: thin

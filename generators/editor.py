@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,8 +39,6 @@ from generators.conditions import (
 )
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline, frames_from_model_output, normalize_identity
-from recognizers.calibration import verify
-from recognizers.distance import pairwise_distance
 from studio.data import GaitSequence
 from studio.data.silhouette_stats import gait_motion_signal
 
@@ -65,11 +64,52 @@ def source_covariates(seq: GaitSequence) -> dict:
     return out
 
 
-def _windows(length: int) -> list[slice]:
-    """Cut `length` frames into windows of ~WINDOW frames, none shorter than MIN_FRAMES."""
-    count = max(1, round(length / WINDOW))
-    bounds = np.linspace(0, length, count + 1).round().astype(int)
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+def _windows(length: int) -> list[tuple[slice, slice]]:
+    """Cover `length` frames with WINDOW-frame windows (one shorter window when the clip is).
+
+    Returns, per window, (the frames it denoises, the part of them it gives the output): windows
+    overlap where `length` is no multiple of WINDOW, and each frame is taken from the window whose
+    centre is nearest. Equal windows let the windows of many clips denoise as one batch.
+    """
+    if length <= WINDOW:
+        return [(slice(0, length), slice(0, length))]
+    count = -(-length // WINDOW)
+    starts = np.linspace(0, length - WINDOW, count).round().astype(int)
+    centres = starts + WINDOW / 2
+    frame = np.arange(length)[:, None] + 0.5  # frame centres
+    inside = (frame >= starts[None, :]) & (frame < starts[None, :] + WINDOW)
+    owner = np.where(inside, np.abs(frame - centres[None, :]), np.inf).argmin(1)  # [length]
+    out = []
+    for k, a in enumerate(starts):
+        mine = np.flatnonzero(owner == k)
+        out.append((slice(a, a + WINDOW), slice(mine[0] - a, mine[-1] + 1 - a)))
+    return out
+
+
+@dataclass
+class _Regeneration:
+    """One clip to regenerate: its source, whom it becomes, under which covariates, how hard."""
+
+    sequence: GaitSequence
+    source_identity: dict
+    target_identity: dict
+    source_covariates: dict
+    target_covariates: dict
+    seed: int
+    strength: float
+
+
+@dataclass
+class _Regeneration:
+    """One clip to regenerate: its source, whom it becomes, under which covariates, how hard."""
+
+    sequence: GaitSequence
+    source_identity: dict
+    target_identity: dict
+    source_covariates: dict
+    target_covariates: dict
+    seed: int
+    strength: float
 
 
 @dataclass
@@ -140,32 +180,80 @@ class GaitEditor:
         )
 
     @torch.no_grad()
-    def _regenerate(self, seq, source_identity, target_identity, source_cov, target_cov, settings: dict) -> np.ndarray:
-        """Carry each window of the source toward noise and denoise it under the target conditions.
-
-        `settings`: strength, steps, guidance, identity_guidance, seed, method.
+    def _regenerate_many(
+        self,
+        jobs: list[_Regeneration],
+        steps: int,
+        guidance: float,
+        identity_guidance: float | None,
+        method: str,
+        batch_size: int = 64,
+        cancel=None,
+    ) -> list[np.ndarray]:
+        """Carry every window of every job's source toward noise and denoise it under the job's
+        target conditions; windows of one length and strength denoise together, whatever clip
+        they come from. Each job's noise comes from its own seed, so a clip comes out the same
+        in any batch. Returns each job's frames, `uint8 [T, 64, 64]`.
         """
         pipe = self.pipeline
-        x = torch.from_numpy(seq.model_input())[:, None]  # [t, 1, 64, 44]
-        motion = gait_motion_signal(seq.frames) if pipe.denoiser.config.motion_dim else None
-        generator = torch.Generator().manual_seed(int(settings["seed"]))
-        strength, steps = settings["strength"], settings["steps"]
-        masks = []
-        for window in _windows(seq.num_frames):
-            window_motion = None if motion is None else motion[window]
-            target = self._conditions(target_identity, target_cov, window_motion)
-            clean = pipe.autoencoder.encode(x[window])[None]  # [1, t, d]
-            guided = (settings["guidance"], generator, strength, settings["identity_guidance"])
-            if settings["method"] == "noise":
-                out = pipe.denoise_latents(clean, target, steps, *guided)
-            else:
-                source = self._conditions(source_identity, source_cov, window_motion)
-                noisy = pipe.invert_latents(clean, source, steps, strength)
-                out = pipe.denoise_latents(
-                    noisy, target, steps, *guided, scheduler=pipe.ddim_scheduler(), start="inverted"
+        windows = []  # (job index, output part, clean latents [1, w, d], target conds, source conds, noise)
+        for j, job in enumerate(jobs):
+            seq = job.sequence
+            x = torch.from_numpy(seq.model_input())[:, None]  # [t, 1, 64, 44]
+            motion = gait_motion_signal(seq.frames) if pipe.denoiser.config.motion_dim else None
+            generator = torch.Generator().manual_seed(int(job.seed))
+            for frames, part in _windows(seq.num_frames):
+                window_motion = None if motion is None else motion[frames]
+                clean = pipe.autoencoder.encode(x[frames])[None]  # [1, w, d]
+                windows.append(
+                    (
+                        j,
+                        part,
+                        clean,
+                        self._conditions(job.target_identity, job.target_covariates, window_motion),
+                        self._conditions(job.source_identity, job.source_covariates, window_motion),
+                        torch.randn(clean.shape, generator=generator),
+                    )
                 )
-            masks.append(pipe.decode_clips(out)[0])
-        return frames_from_model_output(np.concatenate(masks))
+        groups: dict[tuple, list[int]] = {}
+        for i, (j, _, clean, target, _, _) in enumerate(windows):
+            shape = tuple(None if v is None else tuple(v.shape[1:]) for v in target.values())
+            groups.setdefault((clean.shape[1], jobs[j].strength, shape), []).append(i)
+        masks: list = [None] * len(windows)
+        for (_, strength, _), members in groups.items():
+            for start in range(0, len(members), batch_size):
+                chunk = members[start : start + batch_size]
+
+                def stacked(k: int, chunk=chunk) -> dict:
+                    conds = [windows[i][k] for i in chunk]
+                    return {
+                        key: None if v is None else torch.cat([c[key] for c in conds]) for key, v in conds[0].items()
+                    }
+
+                clean = torch.cat([windows[i][2] for i in chunk])
+                noise = torch.cat([windows[i][5] for i in chunk])
+                generator = torch.Generator().manual_seed(0)  # unused: the noise is drawn per job above
+                guided = (guidance, generator, strength, identity_guidance)
+                if method == "noise":
+                    start_latents = noise if strength >= 1.0 else clean
+                    out = pipe.denoise_latents(start_latents, stacked(3), steps, *guided, noise=noise, cancel=cancel)
+                else:
+                    noisy = pipe.invert_latents(clean, stacked(4), steps, strength, cancel=cancel)
+                    out = pipe.denoise_latents(
+                        noisy,
+                        stacked(3),
+                        steps,
+                        *guided,
+                        scheduler=pipe.ddim_scheduler(),
+                        start="inverted",
+                        cancel=cancel,
+                    )
+                for i, mask in zip(chunk, pipe.decode_clips(out)):
+                    masks[i] = mask
+        per_job: list[list[np.ndarray]] = [[] for _ in jobs]
+        for (j, part, *_), mask in zip(windows, masks):
+            per_job[j].append(mask[part])
+        return [frames_from_model_output(np.concatenate(parts)) for parts in per_job]
 
     def _check(self, seq: GaitSequence, strength: float, steps: int, method: str) -> None:
         if not isinstance(seq, GaitSequence):
@@ -183,6 +271,28 @@ class GaitEditor:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
     # ---- edit -----------------------------------------------------------------------------
+    def _edit_target(self, sequence: GaitSequence, view, clothing, carrying) -> tuple[dict, dict]:
+        """(the source's covariates, the covariates asked for), validated; warns on a no-op edit."""
+        if view is None and clothing is None and carrying is None:
+            raise ValueError(f"{sequence.source or sequence.key}: nothing to edit: give a view, clothing or carrying")
+        source = source_covariates(sequence)
+        target = dict(source)
+        for key, value in (("view", view), ("clothing", clothing), ("carrying", carrying)):
+            if value is not None:
+                target[key] = value
+        if view is not None:
+            target["view"] = parse_view(view)
+        for key, index in (("clothing", clothing_index), ("carrying", carrying_index)):
+            if target[key] is not None:
+                index(target[key])  # validates the name
+        if target == source:
+            warnings.warn(
+                f"{sequence.source or sequence.key}: the requested covariates equal the source's: "
+                "the edit only re-renders",
+                stacklevel=3,
+            )
+        return source, target
+
     def edit(
         self,
         sequence: GaitSequence,
@@ -195,6 +305,7 @@ class GaitEditor:
         seed: int = 0,
         method: str = "invert",
         identity_guidance: float | None = None,
+        cancel=None,
     ) -> GaitSequence:
         """The same person, walking the same way, with new covariates.
 
@@ -202,10 +313,13 @@ class GaitEditor:
             sequence: the source clip (≥ `MIN_FRAMES` frames; any person, seen in training or not).
             view, clothing, carrying: the new values; None keeps the source's.
             strength: 0 returns the source unchanged; higher allows bigger changes (1 = regenerate
-                from the fully inverted latents).
+                from the fully inverted latents, or from fresh noise with method "noise": then the
+                body comes from the identity pathway alone, the walk from the motion signal).
             steps, guidance, seed: sampler settings (guidance: the covariates' scale).
             method: "invert" (DDIM inversion, keeps the motion best) or "noise" (partial noising).
             identity_guidance: the identity's guidance scale (None = `guidance`).
+            cancel: a callable checked between denoising steps (True stops with
+                `GenerationCancelled`).
 
         Returns:
             The edited clip, `uint8 [T, 64, 64]`, with the new condition / view names.
@@ -213,137 +327,197 @@ class GaitEditor:
         Raises:
             ValueError: too short a clip, strength outside [0, 1], nothing to edit, bad values.
         """
-        self._check(sequence, strength, steps, method)
-        if view is None and clothing is None and carrying is None:
-            raise ValueError("nothing to edit: give a view, clothing or carrying")
-        source = source_covariates(sequence)
-        target = dict(source)
-        for key, value in (("view", view), ("clothing", clothing), ("carrying", carrying)):
-            if value is not None:
-                target[key] = value
-        if view is not None:
-            target["view"] = parse_view(view)
-        for key, index in (("clothing", clothing_index), ("carrying", carrying_index)):
-            if target[key] is not None:
-                index(target[key])  # validates the name
-        if target == source:
-            warnings.warn("the requested covariates equal the source's: the edit only re-renders", stacklevel=2)
-        if strength == 0.0:
-            return sequence.with_frames(sequence.frames.copy())
-        identity = self.identity_of(sequence)
-        settings = dict(
-            strength=strength,
-            steps=steps,
-            guidance=guidance,
-            identity_guidance=identity_guidance,
-            seed=seed,
-            method=method,
-        )
-        frames = self._regenerate(sequence, identity, identity, source, target, settings)
-        kind = Covariates(clothing=target["clothing"], carrying=target["carrying"]).condition_type()
-        index = sequence.condition.split("-")[-1] if "-" in sequence.condition else "01"
-        return sequence.with_frames(
-            frames,
-            condition=f"{kind}-{index}",
-            view=sequence.view if target["view"] is None else view_name(target["view"]),
-            source=f"edit of {sequence.source or sequence.key}",
-            extra={**sequence.extra, "edit": {"strength": strength, "seed": seed, "method": method, "to": target}},
-        )
+        return self.edit_many(
+            [sequence],
+            view,
+            clothing,
+            carrying,
+            strength,
+            steps,
+            guidance,
+            [seed],
+            method,
+            identity_guidance,
+            cancel=cancel,
+        )[0]
 
-    # ---- anonymize ------------------------------------------------------------------------
-    def _target_identity(self, embedding: torch.Tensor, covariates: dict, steps: int, guidance: float, seed: int):
-        """The person an anonymized clip becomes, as an identity condition.
-
-        A denoiser with a reference pathway is given a first clip of the novel person (drawn from
-        the embedding alone, in the source's view, normal clothes) as the reference, so the new
-        body is carried by the same pathway that carries a real person in an edit.
-        """
-        if not self.pipeline.denoiser.config.reference_frames:
-            return {"embedding": embedding, "reference": None}
-        view = covariates["view"] if covariates["view"] is not None else 90.0
-        return self.identity_of(self.pipeline.novel_person(embedding, seed, steps, guidance, view))
-
-    def anonymize(
+    def edit_many(
         self,
-        sequence: GaitSequence,
-        strength: float = 0.9,
-        target: np.ndarray | None = None,
+        sequences: Sequence[GaitSequence],
+        view=None,
+        clothing=None,
+        carrying=None,
+        strength: float = 0.7,
         steps: int = 20,
         guidance: float = 2.0,
-        seed: int = 0,
+        seeds: Sequence[int] | int = 0,
         method: str = "invert",
-        max_attempts: int = 3,
         identity_guidance: float | None = None,
-    ) -> AnonymizationResult:
-        """The same walk, view and clothing, by somebody else; with the identity the judge still finds.
+        batch_size: int = 64,
+        cancel=None,
+    ) -> list[GaitSequence]:
+        """`edit` of many clips at once, their windows denoised in shared batches.
+
+        `view`, `clothing`, `carrying`: one value for all or one per clip; `seeds`: one per clip
+        (an int: clip i gets seed + i). Each clip comes out as `edit` makes it alone.
+        """
+        n = len(sequences)
+        targets = [
+            _per_clip(v, n, name) for v, name in ((view, "view"), (clothing, "clothing"), (carrying, "carrying"))
+        ]
+        seeds = _seeds(seeds, n)
+        jobs, out = [], [None] * n
+        for i, seq in enumerate(sequences):
+            self._check(seq, strength, steps, method)
+            source, target = self._edit_target(seq, *(t[i] for t in targets))
+            if strength == 0.0:
+                out[i] = seq.with_frames(seq.frames.copy())
+                continue
+            identity = self.identity_of(seq)
+            jobs.append((i, _Regeneration(seq, identity, identity, source, target, seeds[i], strength)))
+        frames = self._regenerate_many(
+            [job for _, job in jobs], steps, guidance, identity_guidance, method, batch_size, cancel
+        )
+        for (i, job), made in zip(jobs, frames):
+            seq, target = job.sequence, job.target_covariates
+            kind = Covariates(clothing=target["clothing"], carrying=target["carrying"]).condition_type()
+            index = seq.condition.split("-")[-1] if "-" in seq.condition else "01"
+            out[i] = seq.with_frames(
+                made,
+                condition=f"{kind}-{index}",
+                view=seq.view if target["view"] is None else view_name(target["view"]),
+                source=f"edit of {seq.source or seq.key}",
+                extra={**seq.extra, "edit": {"strength": strength, "seed": job.seed, "method": method, "to": target}},
+            )
+        return out
+
+    # ---- anonymize ------------------------------------------------------------------------
+    def anonymization_targets(
+        self,
+        sequences: Sequence[GaitSequence],
+        seeds: Sequence[int],
+        steps: int = 20,
+        guidance: float = 2.0,
+        cancel=None,
+    ) -> list[dict]:
+        """Whom each clip becomes: a novel identity far from its source and from every known person.
+
+        A denoiser with a reference pathway is given a first clip of the novel person (drawn from
+        the embedding alone, in the source's view, normal clothes; one batch for all clips, each
+        from its own seed) as the reference, so the new body is carried by the same pathway that
+        carries a real person in an edit. Returns per clip `{"embedding": [1, E], "reference":
+        tokens or None, "similarity_to_source": cosine in the conditioner's space}`.
+        """
+        if self.bank is None:
+            raise ValueError("anonymize needs a target identity or an identity bank to make one")
+        chosen, sources = [], []
+        for seq, seed in zip(sequences, seeds, strict=True):
+            source = self.pipeline.encode_identity(seq).numpy()
+            candidates, _ = self.bank.novel(8, seed=int(seed), exclude=source)
+            chosen.append(normalize_identity(candidates[self.bank.farthest(source, candidates)]))
+            sources.append(source)
+        embeddings = torch.cat(chosen)
+        if self.pipeline.denoiser.config.reference_frames:
+            views = [c["view"] if c["view"] is not None else 90.0 for c in map(source_covariates, sequences)]
+            dim = self.pipeline.denoiser.config.latent_dim
+            noise = torch.cat(
+                [torch.randn((1, WINDOW, dim), generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+            )
+            people = self.pipeline.novel_person(
+                embeddings.numpy(), 0, steps, guidance, views, latents=noise, cancel=cancel
+            )
+            targets = [self.identity_of(person) for person in people]
+        else:
+            targets = [{"embedding": e[None], "reference": None} for e in embeddings]
+        for target, source in zip(targets, sources):
+            target["similarity_to_source"] = float(target["embedding"][0] @ torch.from_numpy(source)[0])
+        return targets
+
+    def anonymize_many(
+        self,
+        sequences: Sequence[GaitSequence],
+        strength: float = 0.9,
+        seeds: Sequence[int] | int = 0,
+        targets: Sequence[np.ndarray] | None = None,
+        steps: int = 20,
+        guidance: float = 2.0,
+        method: str = "invert",
+        identity_guidance: float | None = None,
+        batch_size: int = 64,
+        cancel=None,
+    ) -> list[GaitSequence]:
+        """One anonymization of each clip: the same walk, view and clothing, by somebody else.
+
+        No judging here: what identity is left is measured by `evaluation`, and a batch job
+        decides whether to try again (`studio.pipelines.anonymization`).
 
         Args:
-            sequence: the source clip (≥ `MIN_FRAMES` frames).
+            sequences: the source clips (≥ `MIN_FRAMES` frames each).
             strength: how much of the schedule is regenerated (0 would keep the source: refused).
-            target: a target identity embedding (conditioner space); default: a novel identity
-                from the bank, far from the source and from every known person.
-            max_attempts: when the judge still verifies the result as the source, retry with a
-                farther target and more strength, up to this many tries; then flag it.
-            identity_guidance: the identity's guidance scale (None = `guidance`).
+            seeds: one per clip (an int: clip i gets seed + i); the target person follows from it.
+            targets: per clip a target identity embedding (conditioner space); default: a novel
+                identity from the bank, far from the source and from every known person.
+            steps, guidance, method, identity_guidance, batch_size, cancel: as in `edit_many`.
+
+        Returns:
+            The anonymized clips (subject `anon-<subject>`), each with `extra["anonymize"]` =
+            strength, seed and the target's cosine to the source in the conditioner's space.
 
         Raises:
             ValueError: strength 0, a target equal to the source, no bank and no target, bad values.
         """
-        self._check(sequence, strength, steps, method)
+        n = len(sequences)
+        seeds = _seeds(seeds, n)
+        for seq in sequences:
+            self._check(seq, strength, steps, method)
         if strength == 0.0:
             raise ValueError("strength 0 would return the source itself, which is not anonymous")
-        if self.judge is None or self.calibration is None:
-            raise ValueError("anonymize needs a judge and its calibration to measure leakage")
-        source_identity = self.identity_of(sequence)
-        source_embedding_c = source_identity["embedding"]  # [1, E], conditioner space
-        if target is not None:
-            target_t = normalize_identity(target)
-            if float(target_t[0] @ source_embedding_c[0]) > 0.999:
-                raise ValueError("the target identity equals the source identity")
-        elif self.bank is None:
-            raise ValueError("anonymize needs a target identity or an identity bank to make one")
-        covariates = source_covariates(sequence)
-        source_embedding = self.judge.embed(sequence)
-        result = None
-        for attempt in range(max_attempts):
-            if target is None:
-                candidates, _ = self.bank.novel(8, seed=seed + attempt, exclude=source_embedding_c.numpy())
-                chosen = normalize_identity(candidates[self.bank.farthest(source_embedding_c.numpy(), candidates)])
-            else:
-                chosen = normalize_identity(target)
-            attempt_strength = min(1.0, strength + 0.1 * attempt)
-            target_identity = self._target_identity(chosen, covariates, steps, guidance, seed + attempt)
-            settings = dict(
-                strength=attempt_strength,
-                steps=steps,
-                guidance=guidance,
-                identity_guidance=identity_guidance,
-                seed=seed + attempt,
-                method=method,
+        if targets is None:
+            people = self.anonymization_targets(sequences, seeds, steps, guidance, cancel)
+        else:
+            if len(targets) != n:
+                raise ValueError(f"{len(targets)} targets for {n} clips")
+            people = []
+            for seq, target in zip(sequences, targets):
+                embedding = normalize_identity(target)
+                similarity = float(embedding[0] @ self.pipeline.encode_identity(seq)[0])
+                if similarity > 0.999:
+                    raise ValueError(f"{seq.source or seq.key}: the target identity equals the source identity")
+                people.append({"embedding": embedding, "reference": None, "similarity_to_source": similarity})
+        jobs = []
+        for seq, seed, person in zip(sequences, seeds, people):
+            covariates = source_covariates(seq)
+            jobs.append(_Regeneration(seq, self.identity_of(seq), person, covariates, covariates, seed, strength))
+        frames = self._regenerate_many(jobs, steps, guidance, identity_guidance, method, batch_size, cancel)
+        return [
+            seq.with_frames(
+                made,
+                subject=f"anon-{seq.subject}",
+                source=f"anonymized {seq.source or seq.key}",
+                extra={
+                    **seq.extra,
+                    "anonymize": {
+                        "strength": strength,
+                        "seed": seed,
+                        "target_similarity_to_source": round(person["similarity_to_source"], 5),
+                    },
+                },
             )
-            frames = self._regenerate(sequence, source_identity, target_identity, covariates, covariates, settings)
-            anonymized = sequence.with_frames(
-                frames,
-                subject=f"anon-{sequence.subject}",
-                source=f"anonymized {sequence.source or sequence.key}",
-                extra={**sequence.extra, "anonymize": {"strength": attempt_strength, "seed": seed + attempt}},
-            )
-            embedding = self.judge.embed(anonymized)
-            metric = self.calibration["metric"]
-            distance = float(pairwise_distance(source_embedding[None], embedding[None], metric)[0, 0])
-            leaks = bool(verify(source_embedding, embedding, self.calibration)[0])
-            result = AnonymizationResult(
-                anonymized,
-                distance,
-                float(self.calibration["threshold"]),
-                leaks,
-                attempt + 1,
-                float(target_identity["embedding"][0] @ source_embedding_c[0]),
-            )
-            anonymized.extra["leakage"] = {"judge_distance": distance, "threshold": result.threshold, "leaks": leaks}
-            if not leaks:
-                break
-            logger.info("attempt %d still verifies as the source (distance %.3f); retrying", attempt + 1, distance)
-        if result.leaks:
-            logger.warning("%s: still verified as its source after %d attempts", sequence.source, max_attempts)
-        return result
+            for seq, seed, person, made in zip(sequences, seeds, people, frames)
+        ]
+
+
+def _per_clip(value, n: int, name: str) -> list:
+    values = list(value) if isinstance(value, list | tuple | np.ndarray) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{name} has {len(values)} entries for {n} clips")
+    return values
+
+
+def _seeds(seeds, n: int) -> list[int]:
+    if isinstance(seeds, int | np.integer):
+        return [int(seeds) + i for i in range(n)]
+    seeds = [int(s) for s in seeds]
+    if len(seeds) != n:
+        raise ValueError(f"{len(seeds)} seeds for {n} clips")
+    return seeds

@@ -39,6 +39,15 @@ MIN_REFERENCE_FRAMES = 10  # under ~half a gait cycle a clip shows too little of
 MIN_REFERENCE_FOREGROUND = 0.02  # mean foreground of a reference's frames; below it there is no body
 
 
+class GenerationCancelled(Exception):
+    """Raised between denoising steps when the caller's `cancel()` says the work is no longer wanted."""
+
+
+def _check_cancel(cancel) -> None:
+    if cancel is not None and cancel():  # a callable that raises its own exception works too
+        raise GenerationCancelled("generation cancelled")
+
+
 def normalize_identity(embedding: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Flatten and L2-normalise identity embeddings: `[E]` or `[N, ...]` → `float32 [N, E']`."""
     x = torch.as_tensor(np.asarray(embedding), dtype=torch.float32)
@@ -269,7 +278,9 @@ class GaitGenerationPipeline:
         own = torch.randn((num_clips, num_frames, dim), generator=generator)
         return share**0.5 * common + (1.0 - share) ** 0.5 * own
 
-    def novel_person(self, embedding, seed: int = 0, steps: int = 20, guidance: float = 2.0, view: float = 90.0):
+    def novel_person(
+        self, embedding, seed: int = 0, steps: int = 20, guidance: float = 2.0, view=90.0, latents=None, cancel=None
+    ):
         """What to pass as `identity` to generate a new person consistently, given their embedding
         `[E]` (or several people's, `[N, E]`: a list comes back, drawn in one batch).
 
@@ -277,7 +288,8 @@ class GaitGenerationPipeline:
         embedding alone (normal clothes, nothing carried, side view by default); that clip is
         returned, to be the reference of all their other clips, so every clip of the person
         reads the same body through the pathway that carries real people. A denoiser without
-        one gets the embedding back.
+        one gets the embedding back. `view` is one angle or one per person; `latents` the first
+        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel` as in `__call__`.
         """
         if not self.denoiser.config.reference_frames:
             return embedding
@@ -293,6 +305,8 @@ class GaitGenerationPipeline:
             guidance=guidance,
             seed=seed,
             subject="novel",
+            latents=latents,
+            cancel=cancel,
         )
         return clips if batch else clips[0]
 
@@ -334,7 +348,9 @@ class GaitGenerationPipeline:
         return pred
 
     @torch.no_grad()
-    def invert_latents(self, latents: torch.Tensor, conditions: dict, steps: int, strength: float) -> torch.Tensor:
+    def invert_latents(
+        self, latents: torch.Tensor, conditions: dict, steps: int, strength: float, cancel=None
+    ) -> torch.Tensor:
         """DDIM inversion of clean latents `[b, t, d]` over the first `strength` of the schedule.
 
         Deterministic, so a clip re-denoised from its inversion (`denoise_latents(...,
@@ -345,6 +361,7 @@ class GaitGenerationPipeline:
         )
         inverse.set_timesteps(steps)
         for t in inverse.timesteps[: int(round(steps * strength))]:
+            _check_cancel(cancel)
             pred = self.denoiser(latents, t, **conditions)
             latents = inverse.step(pred, t, latents).prev_sample
         return latents
@@ -365,6 +382,8 @@ class GaitGenerationPipeline:
         identity_guidance: float | None = None,
         scheduler: SchedulerMixin | None = None,
         start: str = "noise",
+        noise: torch.Tensor | None = None,
+        cancel=None,
     ) -> torch.Tensor:
         """Run the sampler from `latents` (`[b, t, d]`).
 
@@ -374,6 +393,9 @@ class GaitGenerationPipeline:
                 first (img2img-style editing). "inverted": latents already carried to the
                 `strength` point of the schedule by DDIM inversion (`invert_latents`); no noise is added.
             scheduler: the sampler to use (default: a copy of the pipeline's).
+            noise: the noise added to clean latents when strength < 1 (default: drawn from
+                `generator`); given per clip, a batch of clips is the same as each alone.
+            cancel: a callable checked before every step; True raises `GenerationCancelled`.
         """
         # a scheduler of this call's own: `set_timesteps` and multistep state must not be shared
         # between concurrent callers of one pipeline (e.g. app requests)
@@ -389,13 +411,15 @@ class GaitGenerationPipeline:
             timesteps = timesteps[first:]
             if len(timesteps) == 0:
                 return latents
-            noise = torch.randn(latents.shape, generator=generator)
+            if noise is None:
+                noise = torch.randn(latents.shape, generator=generator)
             latents = scheduler.add_noise(latents, noise, timesteps[:1])
             if hasattr(scheduler, "set_begin_index"):
                 scheduler.set_begin_index(first)
         else:
             latents = latents * scheduler.init_noise_sigma
         for t in timesteps:
+            _check_cancel(cancel)
             # 1. predict, guided (conditional and unconditional passes in one batch)
             model_in = scheduler.scale_model_input(latents, t)
             pred = self.guided_prediction(model_in, t, conditions, guidance, identity_guidance)
@@ -436,6 +460,7 @@ class GaitGenerationPipeline:
         latents: torch.Tensor | None = None,
         motion=None,
         identity_guidance: float | None = None,
+        cancel=None,
     ) -> list[GaitSequence]:
         """Generate `num_clips` clips.
 
@@ -463,6 +488,8 @@ class GaitGenerationPipeline:
             condition_index: the `-NN` of the condition name written into the metadata.
             latents: the starting noise `[num_clips, num_frames, latent_dim]` (default: drawn from
                 `seed`), e.g. noise shared between the clips of one novel person.
+            cancel: a callable checked before every denoising step; when it returns True the
+                call stops with `GenerationCancelled` (e.g. the browser that asked has gone).
 
         Returns:
             `num_clips` `GaitSequence`s of `uint8 [num_frames, 64, 64]` (OpenGait storage size),
@@ -494,7 +521,9 @@ class GaitGenerationPipeline:
             part = slice(start, start + batch_size)
             conds = {k: None if v is None else v[part] for k, v in conditions.items()}
             # 2. denoise, 3. decode
-            clean = self.denoise_latents(latents[part], conds, steps, guidance, generator, 1.0, identity_guidance)
+            clean = self.denoise_latents(
+                latents[part], conds, steps, guidance, generator, 1.0, identity_guidance, cancel=cancel
+            )
             masks.append(self.decode_clips(clean))
         masks = np.concatenate(masks)
         # 4. wrap as sequences with the metadata a dataset writer needs

@@ -79,8 +79,14 @@ def test_an_edit_to_the_same_covariates_warns(editor, clip):
         editor.edit(clip, view=90, clothing="normal", strength=0.2, steps=2)
 
 
+def _anonymize(editor, clips, **settings):
+    from studio.pipelines.anonymization import anonymize_until_unverified
+
+    return anonymize_until_unverified(editor, editor.judge, editor.calibration, clips, range(len(clips)), **settings)
+
+
 def test_anonymize_reports_leakage(editor, clip):
-    result = editor.anonymize(clip, strength=0.6, steps=2, max_attempts=2)
+    (result,) = _anonymize(editor, [clip], strength=0.6, steps=2, max_attempts=2)
     assert result.sequence.frames.shape == clip.frames.shape
     assert result.sequence.view == clip.view and result.sequence.condition == clip.condition
     assert result.sequence.subject == "anon-001" and 1 <= result.attempts <= 2
@@ -88,17 +94,48 @@ def test_anonymize_reports_leakage(editor, clip):
     assert result.sequence.extra["leakage"]["leaks"] == result.leaks
 
 
+def test_only_the_clips_that_leak_are_tried_again(editor, clip):
+    """The judge decides; nothing verifies at threshold -1, everything at a huge one."""
+    clips = [clip, clip.with_frames(clip.frames[::-1].copy())]
+    editor_low = GaitEditor(editor.pipeline, editor.bank, editor.judge, {"metric": "euc", "threshold": -1.0})
+    assert [r.attempts for r in _anonymize(editor_low, clips, strength=0.6, steps=2)] == [1, 1]
+    editor_high = GaitEditor(editor.pipeline, editor.bank, editor.judge, {"metric": "euc", "threshold": 1e9})
+    results = _anonymize(editor_high, clips, strength=0.6, steps=2, max_attempts=3)
+    assert [(r.attempts, r.leaks) for r in results] == [(3, True), (3, True)]
+    assert [r.sequence.extra["anonymize"]["strength"] for r in results] == pytest.approx([0.8, 0.8])
+
+
 def test_anonymize_refuses_what_would_not_anonymize(editor, clip):
     with pytest.raises(ValueError, match="strength 0"):
-        editor.anonymize(clip, strength=0.0)
+        editor.anonymize_many([clip], strength=0.0)
     own = editor.pipeline.encode_identity(clip).numpy()[0]
     with pytest.raises(ValueError, match="equals the source"):
-        editor.anonymize(clip, target=own)
+        editor.anonymize_many([clip], targets=[own])
+    with pytest.raises(ValueError, match="max_attempts must be at least 1"):
+        _anonymize(editor, [clip], max_attempts=0)
 
 
-def test_the_judge_cannot_be_the_conditioner(editor):
+def test_the_judge_cannot_be_the_conditioner(editor, clip):
     with pytest.raises(ValueError, match="judge must not be the conditioner"):
         GaitEditor(editor.pipeline, judge=editor.pipeline.conditioner)
+    from studio.pipelines.anonymization import anonymize_until_unverified
+
+    with pytest.raises(ValueError, match="judge must not be the conditioner"):
+        anonymize_until_unverified(editor, editor.pipeline.conditioner, editor.calibration, [clip], [0])
+
+
+def test_a_cancelled_edit_stops_between_denoising_steps(editor, clip):
+    from generators import GenerationCancelled
+
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(GenerationCancelled):
+        editor.edit(clip, clothing="coat", strength=1.0, steps=10, method="noise", cancel=cancel)
+    assert len(calls) == 3  # stopped at the third step, not after ten
 
 
 def test_source_covariates_from_metadata(clip):
@@ -129,6 +166,42 @@ def test_an_anonymized_walker_is_not_retrieved_as_themselves_by_the_bundled_judg
         return str(subjects[pairwise_distance(editor.judge.embed(clip)[None], gallery_embeddings, "euc")[0].argmin()])
 
     assert retrieved(probe) == "003"  # the unmodified clip is found: the test can fail
-    result = editor.anonymize(probe, strength=0.9, steps=10, seed=0)
+    (result,) = _anonymize(editor, [probe], strength=0.9, steps=10)
     assert not result.leaks and retrieved(result.sequence) != "003"
     assert result.sequence.num_frames == probe.num_frames and result.sequence.view == "090"
+
+
+@pytest.mark.parametrize("length", [16, 29, 30, 31, 45, 60, 61, 75, 120])
+def test_windows_are_equal_and_give_every_frame_once(length):
+    from generators.editor import WINDOW, _windows
+
+    covered = []
+    for frames, part in _windows(length):
+        assert frames.stop - frames.start == min(length, WINDOW)  # equal windows batch together
+        covered += list(range(frames.start, frames.stop))[part]
+    assert covered == list(range(length))
+
+
+def test_many_clips_edit_and_anonymize_as_each_does_alone(editor):
+    clips = []
+    for k, frames in enumerate((40, 75, 20)):
+        person = identity_for(5, f"00{k + 3}")
+        clips.append(render_walker_sequence(person, walk_for(5, person, "nm-01"), view_deg=90, num_frames=frames))
+    together = editor.edit_many(clips, clothing="coat", strength=0.6, steps=3, seeds=[11, 12, 13])
+    for clip, seed, out in zip(clips, [11, 12, 13], together):
+        alone = editor.edit(clip, clothing="coat", strength=0.6, steps=3, seed=seed)
+        assert out.frames.shape == clip.frames.shape and out.condition == alone.condition
+        assert np.abs(out.frames.astype(int) - alone.frames.astype(int)).max() <= 2  # batch-size rounding only
+    anonymized = editor.anonymize_many(clips, strength=1.0, steps=3, seeds=5, method="noise")
+    assert [a.subject for a in anonymized] == [f"anon-{c.subject}" for c in clips]
+    assert [a.num_frames for a in anonymized] == [c.num_frames for c in clips]
+    assert [a.extra["anonymize"]["seed"] for a in anonymized] == [5, 6, 7]
+    alone = editor.anonymize_many(clips[1:2], strength=1.0, steps=3, seeds=[6], method="noise")[0]
+    assert np.abs(anonymized[1].frames.astype(int) - alone.frames.astype(int)).max() <= 2
+
+
+def test_edit_many_names_a_mismatched_argument(editor, clip):
+    with pytest.raises(ValueError, match="2 seeds for 1 clips"):
+        editor.edit_many([clip], clothing="coat", seeds=[1, 2])
+    with pytest.raises(ValueError, match="view has 2 entries for 1 clips"):
+        editor.edit_many([clip], view=[0, 18])

@@ -14,6 +14,17 @@ from generators.pipeline import GaitGenerationPipeline
 from studio.data.atomic import atomic_write_text
 
 
+def _pathways(denoiser: dict) -> str:
+    parts = []
+    if denoiser.get("reference_frames"):
+        parts.append(f"{denoiser['reference_frames']} reference-clip tokens joining the self-attention")
+    if denoiser.get("motion_dim"):
+        parts.append(f"a per-frame motion signal ({denoiser['motion_dim']} numbers)")
+    if denoiser.get("standardize_identity"):
+        parts.append("the identity embedding standardised per dimension")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def _scores_section(summary: dict, evaluation: dict | None) -> str:
     ae = summary["autoencoder"]
     lines = [
@@ -45,7 +56,30 @@ def _scores_section(summary: dict, evaluation: dict | None) -> str:
     return "\n".join(lines)
 
 
-def bundle_generator(run_dir: str | Path, dest: str | Path, command: str, evaluation: str | Path | None = None) -> Path:
+def _editor_section(evaluation: dict | None, command: str | None) -> str:
+    if evaluation is None:
+        return ""
+    from studio.pipelines.evaluate_editor import format_editor_report
+
+    how = f" (`{command}`)" if command else ""
+    return f"""
+### Edits and anonymization, judge-scored, with attackers the anonymizer never consulted{how}
+```
+{format_editor_report(evaluation)}
+```
+"""
+
+
+def bundle_generator(
+    run_dir: str | Path,
+    dest: str | Path,
+    command: str,
+    evaluation: str | Path | None = None,
+    config: str = "configs/generators/walkers.json",
+    editor_evaluation: str | Path | None = None,
+    editor_command: str | None = None,
+    notes: str = "",
+) -> Path:
     """Copy `run_dir/pipeline` to `dest` in float16 and write `dest/README.md` (the model card).
 
     Args:
@@ -53,10 +87,14 @@ def bundle_generator(run_dir: str | Path, dest: str | Path, command: str, evalua
         dest: the bundled folder (replaced).
         command: the exact training command, for the card.
         evaluation: an `eval-generator` results JSON to quote (optional).
+        config: the experiment config the run was made with (named on the card).
+        editor_evaluation, editor_command: an `eval-editor` results JSON to quote, and its command.
+        notes: more of the card (markdown), e.g. what falls short and why.
     """
     run_dir, dest = Path(run_dir), Path(dest)
     summary = json.loads((run_dir / "summary.json").read_text())
     results = json.loads(Path(evaluation).read_text()) if evaluation else None
+    editor_results = json.loads(Path(editor_evaluation).read_text()) if editor_evaluation else None
     pipeline = GaitGenerationPipeline.from_pretrained(run_dir / "pipeline")
     if dest.exists():
         shutil.rmtree(dest)
@@ -66,7 +104,8 @@ def bundle_generator(run_dir: str | Path, dest: str | Path, command: str, evalua
 
 Latent silhouette diffusion: a per-frame autoencoder (64×44 ↔ {recipe["autoencoder"]["latent_dim"]} numbers)
 and a temporal transformer denoiser (width {recipe["denoiser"]["width"]}, depth {recipe["denoiser"]["depth"]},
-adaLN-single conditioning) over a clip's frame latents, sampled with DPM-Solver and classifier-free guidance.
+adaLN-single conditioning{_pathways(recipe["denoiser"])}) over a clip's frame latents, sampled with
+DPM-Solver and classifier-free guidance.
 Weights stored in float16; they load as float32.
 
 ## Data
@@ -83,9 +122,11 @@ of the same person. The judge that scores identity is a different network.
 {command}
 ```
 Seeds: autoencoder {recipe["autoencoder"]["seed"]}, denoiser {recipe["denoiser"]["seed"]}; settings in
-`configs/generators/walkers.json`.
+`{config}`.
 
 {_scores_section(summary, results)}
+{_editor_section(editor_results, editor_command)}
+{notes}
 """
     atomic_write_text(dest / "README.md", card)
     return dest

@@ -670,7 +670,7 @@ def anonymize_dataset(
     """Anonymize every clip of a dataset (or one clip): same walk, view and clothing, somebody else.
 
     Each clip's identity is replaced by a novel one from the editor's identity bank and the
-    judge measures what is left (`GaitEditor.anonymize`). A clip the judge still verifies as its
+    judge measures what is left (`studio.pipelines.anonymization`). A clip the judge still verifies as its
     source after `max_attempts` is written, flagged `leaks: true` in its row, listed under
     `leaking` and counted in `counts["leaks"]`: never passed off as anonymous.
 
@@ -720,15 +720,20 @@ def anonymize_dataset(
 
     def run_one(task: _Task, seq: GaitSequence):
         from generators.editor import source_covariates
+        from studio.pipelines.anonymization import anonymize_until_unverified
 
-        result = editor.anonymize(
-            seq,
+        (result,) = anonymize_until_unverified(
+            editor,
+            editor.judge,
+            editor.calibration,
+            [seq],
+            [task.seed],
             strength=strength,
+            max_attempts=max_attempts,
+            source_embeddings=scorer.embed_source(task.source.key, seq)[None],
             steps=steps,
             guidance=guidance,
-            seed=task.seed,
             method=method,
-            max_attempts=max_attempts,
         )
         return result.sequence, {
             "leaks": bool(result.leaks),

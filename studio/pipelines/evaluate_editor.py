@@ -68,6 +68,7 @@ from recognizers.covariates import angular_error
 from studio.data import GaitDataError, GaitSequence, read_partition
 from studio.data.atomic import atomic_write_text
 from studio.data.opengait import read_pkl_sequence, scan_opengait
+from studio.pipelines.anonymization import anonymize_until_unverified
 
 logger = logging.getLogger(__name__)
 
@@ -436,21 +437,22 @@ def _evaluate_edits(
     edited: dict[str, list[GaitSequence]] = {kind: [] for kind in EDITS}
     motion_rows: dict[str, list[dict]] = {kind: [] for kind in EDITS}
     seconds = 0.0
-    for i, src in enumerate(_bar(sources, progress, "edit")):
-        for kind, spec in EDITS.items():
-            args = {"view": target_of[(src.subject, src.view)]} if kind == "VIEW" else spec["args"]
-            t0 = time.perf_counter()
-            out = editor.edit(
-                src,
-                strength=strength,
-                steps=steps,
-                guidance=guidance,
-                identity_guidance=identity_guidance,
-                seed=seed + i,
-                method=method,
-                **args,
-            )
-            seconds += time.perf_counter() - t0
+    seeds = [seed + i for i in range(len(sources))]
+    for kind, spec in _bar(list(EDITS.items()), progress, "edit"):
+        args = {"view": [target_of[(s.subject, s.view)] for s in sources]} if kind == "VIEW" else spec["args"]
+        t0 = time.perf_counter()
+        outs = editor.edit_many(
+            sources,
+            strength=strength,
+            steps=steps,
+            guidance=guidance,
+            identity_guidance=identity_guidance,
+            seeds=seeds,
+            method=method,
+            **args,
+        )
+        seconds += time.perf_counter() - t0
+        for src, out in zip(sources, outs, strict=True):
             out.condition = spec["label"]  # never collides with a real condition
             edited[kind].append(out)
             motion_rows[kind].append(motion_agreement(src.frames, out.frames, src.fps))
@@ -523,11 +525,17 @@ def _evaluate_anonymization(
     source_emb = split.embeddings[split.is_source]
     source_labels = _labels(sources)
     gal_emb, gal_labels = split.gallery
-    results, seconds = [], 0.0
-    for i, src in enumerate(_bar(sources, progress, "anonymize")):
-        t0 = time.perf_counter()
-        results.append(editor.anonymize(src, seed=seed + i, **settings))
-        seconds += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    results = anonymize_until_unverified(
+        editor,
+        split.judge,
+        split.calibration,
+        sources,
+        [seed + i for i in range(len(sources))],
+        source_embeddings=source_emb,
+        **settings,
+    )
+    seconds = time.perf_counter() - t0
     arms: dict[str, list[GaitSequence] | None] = {"unmodified": None}
     for strength in baseline_strengths:
         arms[f"blur@{strength:g}"] = [blur_silhouettes(s, strength) for s in sources]
