@@ -46,6 +46,11 @@ class AppConfig:
         generator: generator folder for the Synthesize tab (None = the bundled one).
         max_upload_mb: uploads larger than this are refused (by Gradio and again by the loader).
         max_video_frames: frames decoded from an uploaded video (bounds one request's time).
+        max_clip_frames: frames of one clip: longer pkls / zips are refused, a video's walker tracks
+            cut to it, and an edit or anonymization takes no more (its time grows with them).
+        max_frame_pixels: pixels of one decoded frame (a zip's image, a video's frame).
+        max_clip_pixels: pixels of a clip's frames together, decoded (a zip is checked from its
+            image headers before any decoding): with `concurrency`, what bounds a load's memory.
         concurrency: requests of each kind that run at once; the rest wait in Gradio's queue.
         work_dir: the app's own folder (Gradio's temp files, previews, downloads).
         keep_outputs_hours: previews and downloads older than this are deleted (a long-running
@@ -64,6 +69,9 @@ class AppConfig:
     generator: str | None = None
     max_upload_mb: float = 50.0
     max_video_frames: int = 1500
+    max_clip_frames: int = 300
+    max_frame_pixels: int = 3840 * 2160
+    max_clip_pixels: int = 32 * 1024**2
     concurrency: int = 2
     work_dir: str | None = None
     keep_outputs_hours: float = 6.0

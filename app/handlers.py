@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import shutil
 import threading
 import time
@@ -19,11 +18,12 @@ from pathlib import Path
 import gradio as gr
 
 from app import AppConfig, prepare_environment
+from app.work import RequestCancelled, RunningWork, Work, takes_cancel
 from studio.data import GaitDataError, GaitSequence, read_sequence
 from studio.data.archive import write_folder_zip
 from studio.data.opengait import write_pkl_sequence
 from studio.data.preview import write_gif, write_video
-from studio.pipelines.load_clip import SAMPLES, bundled_sample, load_clip
+from studio.pipelines.load_clip import SAMPLES, ClipLimits, bundled_sample, load_clip, safe_label
 from studio.pipelines.synthesize import GeneratorUnavailable, load_synthesis_pipeline, synthesize_dataset
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def describe(seq: GaitSequence) -> dict:
         "fps": seq.fps,
         "source": Path(seq.source).name if seq.source and not seq.source.startswith("walker:") else seq.source,
     }
-    for key in ("track_id", "gaps", "occluded_frames", "partial_frames"):
+    for key in ("track_id", "gaps", "occluded_frames", "partial_frames", "trimmed_from"):
         if key in seq.extra:
             info[key] = seq.extra[key]
     return info
@@ -70,6 +70,11 @@ def summary_markdown(seqs: list[GaitSequence], index: int) -> str:
     ]
     if t == 1:
         lines.append("Note: a single-frame sequence; models see no motion in it.")
+    if "trimmed_from" in seq.extra:
+        lines.append(
+            f"Note: this walker was seen for {seq.extra['trimmed_from']} frames; the first {t} are kept "
+            f"(the studio takes at most {t} frames per clip)."
+        )
     if len(seqs) > 1:
         lines.append(f"Walker {index + 1} of {len(seqs)} found in this clip: pick another in the list.")
     return "\n\n".join(lines)
@@ -103,8 +108,8 @@ def load_bundled_judge():
 
 
 def safe_name(text: str) -> str:
-    """A name fit for a download's file name (uploads may name their subject anything)."""
-    return re.sub(r"[^A-Za-z0-9.-]+", "_", str(text)).strip("._") or "clip"
+    """A short name fit for a download's file name (uploads may name their subject anything)."""
+    return safe_label(text, max_length=40)
 
 
 def _kept(value):
@@ -152,9 +157,14 @@ VERDICT_BOX = (
 )
 
 
-def leakage_markdown(result, identity: dict) -> str:
+METRIC_NAMES = {"euc": "Euclidean", "cos": "cosine"}
+
+
+def leakage_markdown(result, identity: dict | None) -> str:
     """PASS / FAIL of an anonymization against the judge's verification threshold, stated loudly
-    (a red or green box), then the judge's numbers."""
+    (a red or green box) with the distance that decides it, then one line on what decides."""
+    distance = f"<b>{result.source_distance:.3f}</b>"
+    threshold = f"<b>{result.threshold:.3f}</b>"
     if result.leaks:
         box = VERDICT_BOX.format(
             cls="fail",
@@ -162,9 +172,9 @@ def leakage_markdown(result, identity: dict) -> str:
             background="#fdecea",
             title="✗ FAIL — identity leaks",
             text=(
-                "The judge still verifies this clip as the source person (distance "
-                f"{result.source_distance:.3f} ≤ threshold {result.threshold:.3f}) after {result.attempts} "
-                "attempt(s). <b>Do not share it as anonymous</b>: raise the strength or change the seed."
+                f"Judge distance from the source {distance} ≤ threshold {threshold}: the judge still takes this "
+                f"clip for the source person, after {result.attempts} attempt(s). "
+                "<b>Do not share it as anonymous</b>: raise the strength or change the seed."
             ),
         )
     else:
@@ -174,15 +184,39 @@ def leakage_markdown(result, identity: dict) -> str:
             background="#e8f5e9",
             title="✓ PASS — not verified as the source",
             text=(
-                "The judge does not verify this clip as the source person (distance "
-                f"{result.source_distance:.3f} &gt; threshold {result.threshold:.3f}); attempt(s): {result.attempts}."
+                f"Judge distance from the source {distance} &gt; threshold {threshold}: the judge takes this clip "
+                f"for somebody else (attempts: {result.attempts})."
             ),
         )
-    return box + f"\n\n**Leakage score**: {identity_markdown(identity, goal='lose')}"
+    metric, far = "", ""
+    if identity and "metric" in identity:
+        metric = METRIC_NAMES.get(identity["metric"], identity["metric"]) + " "
+        if identity.get("far"):
+            rate = identity["far"]
+            far = f" at FAR {100 * rate:g}% (1 pair of strangers in {1 / rate:.0f} passes as one person)"
+    return box + (
+        f"\n\n**What decides**: the judge's {metric}distance between the source and the result, against its "
+        f"threshold{far}: at or below it, the same person (a leak); above it, somebody else."
+    )
+
+
+def session_of(request: gr.Request | None) -> str:
+    """The browser session a request belongs to ("" when Gradio gives none, e.g. a direct call)."""
+    return (getattr(request, "session_hash", None) or "") if request is not None else ""
+
+
+def display_name(name: str, limit: int = 80) -> str:
+    """An upload's name as the page shows it: long ones shortened in the middle."""
+    return name if len(name) <= limit else f"{name[: limit - 20]}…{name[-16:]}"
+
+
+CANCELLED_NOTE = "**Cancelled.** It stops at its next step and nothing of it is kept."
+WITHDRAWN_NOTE = "**Cancelled.** The request was still waiting its turn in the queue; it is withdrawn."
+NOTHING_RUNNING_NOTE = "Nothing is running to cancel: the results shown stay as they are."
 
 
 class StudioHandlers:
-    """Callbacks of one app instance; holds its config and the lazily loaded generator."""
+    """Callbacks of one app instance; holds its config, the lazily loaded models and the work in flight."""
 
     def __init__(self, config: AppConfig):
         self.config = config
@@ -199,6 +233,12 @@ class StudioHandlers:
         self._judge_lock = threading.Lock()
         self._pruned_at = 0.0
         self._prune_lock = threading.Lock()
+        self.work = RunningWork()  # what Cancel and a closed page stop
+        self.clip_limits = ClipLimits(
+            max_frames=config.max_clip_frames,
+            max_frame_pixels=config.max_frame_pixels,
+            max_pixels=config.max_clip_pixels,
+        )
 
     # ---- helpers --------------------------------------------------------------------------
     def _request_dir(self) -> Path:
@@ -225,7 +265,7 @@ class StudioHandlers:
                 continue
 
     def _preview(self, seq: GaitSequence) -> str:
-        return str(write_gif(self._request_dir() / f"{seq.subject}.gif", seq))
+        return str(write_gif(self._request_dir() / "preview.gif", seq))  # a fixed name: never the upload's
 
     def _loaded(self, seqs: list[GaitSequence], index: int = 0):
         """Outputs of a successful load: state, preview, summary, details, track picker, status."""
@@ -250,32 +290,40 @@ class StudioHandlers:
         except ValueError as err:
             return self._failed("Unknown sample", err)
 
-    def load_upload(self, file_path: str | None, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
-        """Load an uploaded file (video, zip of frames, .pkl, .npz) through `load_clip`."""
+    def load_upload(self, file_path: str | None, progress=gr.Progress(), request: gr.Request = None):  # noqa: B008 (Gradio injects the tracker)
+        """Load an uploaded file (video, zip of frames, .pkl, .npz) through `load_clip`, within the
+        app's limits (bytes, frames, decoded pixels); a closed page stops a video's decoding."""
         if not file_path:
             return self._failed("Nothing to load", "choose a file first")
-        name = Path(file_path).name
-
-        def report(done: int, total: int) -> None:
-            if total > 0:
-                progress((done, total), desc="reading video", unit="frames")
-
+        upload_name = Path(file_path).name
+        name = display_name(upload_name)
         try:
-            seqs = load_clip(
-                file_path,
-                trust_layout=False,
-                max_bytes=self.config.max_upload_bytes,
-                max_video_frames=self.config.max_video_frames,
-                progress=report,
-            )
+            with self.work.running(session_of(request), "load") as work:
+
+                def report(done: int, total: int) -> None:
+                    work.check()  # between frames: a page gone away stops the decoding
+                    if total > 0:
+                        progress((done, total), desc="reading video", unit="frames")
+
+                seqs = load_clip(
+                    file_path,
+                    trust_layout=False,
+                    max_bytes=self.config.max_upload_bytes,
+                    max_video_frames=self.config.max_video_frames,
+                    progress=report,
+                    limits=self.clip_limits,
+                )
+                work.check()
+                return self._loaded(seqs)
+        except RequestCancelled:
+            return self._failed("Loading cancelled", "the page was closed")
         except (GaitDataError, ValueError) as err:
             # the title names the upload already; a member or inner path stays in the message
-            same_file = isinstance(err, GaitDataError) and err.path and Path(err.path).name == name
+            same_file = isinstance(err, GaitDataError) and err.path and Path(err.path).name == upload_name
             return self._failed(f"Could not load {name}", err.problem if same_file else err)
         except Exception:  # the app must keep serving; the details go to the server log
             logger.exception("loading %s failed", file_path)
             return self._failed(f"Could not load {name}", "unexpected error (details in the server log)")
-        return self._loaded(seqs)
 
     def pick_track(self, index, state):
         """Show another walker of a multi-walker video."""
@@ -298,9 +346,26 @@ class StudioHandlers:
                 self._pipeline = load_synthesis_pipeline(self.config.generator)
             return self._pipeline
 
-    def synthesize(self, num_identities, views, conditions, seed, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+    def synthesize(
+        self,
+        num_identities,
+        views,
+        conditions,
+        seed,
+        steps,
+        progress=gr.Progress(),  # noqa: B008 (Gradio injects the tracker)
+        request: gr.Request = None,
+    ):
         """Novel people × views × conditions → preview gallery, dataset zip, summary, and the dataset
-        folder (kept in the session as "the last synthesis" for the Evaluate tab)."""
+        folder (kept in the session as "the last synthesis" for the Evaluate tab). Cancel (or the
+        page closed) stops it after the identity being made; its files are deleted."""
+        try:
+            with self.work.running(session_of(request), "synthesize") as work:
+                return self._synthesize(work, num_identities, views, conditions, seed, steps, progress)
+        except RequestCancelled:
+            return [], None, CANCELLED_NOTE, gr.skip()
+
+    def _synthesize(self, work: Work, num_identities, views, conditions, seed, steps, progress):
         try:
             pipeline = self.pipeline()
         except GeneratorUnavailable as err:
@@ -308,7 +373,14 @@ class StudioHandlers:
             return [], None, error_box("Generator not available", str(err)), gr.skip()
         except (GaitDataError, ValueError) as err:
             return [], None, error_box("Generator cannot be loaded", err), gr.skip()
+        work.check()
         out = self._request_dir()
+
+        def report(done: int, total: int) -> None:
+            work.check()  # between identities: what is cancelled stops here
+            progress((done, total), desc="identities", unit="identities")
+
+        cancel = {"cancel": work.check} if takes_cancel(synthesize_dataset) else {}
         try:
             manifest = synthesize_dataset(
                 pipeline,
@@ -318,20 +390,29 @@ class StudioHandlers:
                 conditions=list(conditions or []),
                 seed=int(seed or 0),
                 steps=int(steps),
-                progress=lambda done, total: progress((done, total), desc="identities", unit="identities"),
+                progress=report,
+                **cancel,
             )
+            work.check()
+            return self._synthesis_outputs(out, manifest, work)
+        except RequestCancelled:
+            shutil.rmtree(out, ignore_errors=True)  # a cancelled request leaves no files
+            raise
         except (GaitDataError, ValueError) as err:
             gr.Warning(user_message(err))
             return [], None, error_box("Cannot synthesize", err), gr.skip()
         except Exception:
             logger.exception("synthesis failed")
             return [], None, error_box("Cannot synthesize", "unexpected error (details in the server log)"), gr.skip()
+
+    def _synthesis_outputs(self, out: Path, manifest: dict, work: Work):
         download = write_folder_zip(out / "dataset", out / "synthetic_gait_dataset.zip")
         gallery = []
-        for entry in manifest["sequences"][:MAX_GALLERY]:
+        for i, entry in enumerate(manifest["sequences"][:MAX_GALLERY]):
+            work.check()
             seq = read_sequence(out / "dataset" / entry["path"])
             caption = f"{entry['subject']} {entry['condition']} {entry['view']}"
-            gallery.append((str(write_gif(out / "previews" / f"{caption.replace(' ', '_')}.gif", seq)), caption))
+            gallery.append((str(write_gif(out / "previews" / f"{i:03d}_{safe_name(caption)}.gif", seq)), caption))
         n = len(manifest["sequences"])
         sources = sorted({i["source"] for i in manifest["identities"]})
         text = (
@@ -343,19 +424,37 @@ class StudioHandlers:
             text += f" Showing the first {MAX_GALLERY} previews."
         return gallery, str(download), text, str(out / "dataset")
 
-    @staticmethod
-    def cancelled(outputs: int):
-        """The callback of a Cancel button whose tab has `outputs` outputs, the status last: results
-        cleared, the status saying what happened."""
-        note = (
-            "**Cancelled.** Nothing was kept. (A computation already running on the server finishes in the "
-            "background and its result is discarded.)"
-        )
+    def submitted(self, tab: str):
+        """The callback run when a tab's button is pressed, before its request joins the queue:
+        records it, so that Cancel knows something of this tab is waiting or running."""
 
-        def clear():
+        def submit(request: gr.Request):
+            self.work.submit(session_of(request), tab)
+
+        return submit
+
+    def cancel(self, tab: str, outputs: int):
+        """The callback of `tab`'s Cancel button (the tab has `outputs` outputs, the status last).
+
+        Something waiting or running: it is told to stop at its next step, the results are
+        cleared and the status says so. Nothing: the results stay and the status says that
+        nothing was running.
+        """
+
+        def cancel(request: gr.Request):
+            works = self.work.cancel(session_of(request), tab)
+            if not works:
+                return *[gr.skip()] * (outputs - 1), NOTHING_RUNNING_NOTE
+            note = CANCELLED_NOTE if any(w.started for w in works) else WITHDRAWN_NOTE
             return *[None] * (outputs - 1), note
 
-        return clear
+        return cancel
+
+    def session_closed(self, request: gr.Request):
+        """The page was closed (or reloaded, or its browser went away): stop its work at the next step."""
+        count = self.work.cancel_session(session_of(request))
+        if count:
+            logger.info("a page closed with %d request(s) in flight: cancelled", count)
 
     # ---- Edit and Anonymize tabs ------------------------------------------------------------
     def editor(self):
@@ -381,7 +480,14 @@ class StudioHandlers:
     def _source(self, state) -> GaitSequence:
         if not state or not state.get("sequences"):
             raise ValueError("no clip loaded: load one in the Load tab first (a bundled sample will do)")
-        return state["sequences"][state["index"]]
+        seq = state["sequences"][state["index"]]
+        cap = self.config.max_clip_frames
+        if cap is not None and seq.num_frames > cap:  # a request's time grows with its frames
+            raise ValueError(
+                f"the loaded clip has {seq.num_frames} frames, more than the {cap} one request may take: "
+                "load a shorter clip"
+            )
+        return seq
 
     def _scores(self, editor, source: GaitSequence, result: GaitSequence, expected) -> dict:
         """Judge similarity and covariate verdict of `result` vs `source` (`evaluation.clip_scores`)."""
@@ -399,15 +505,29 @@ class StudioHandlers:
         scores["covariates_unavailable"] = unavailable
         return scores
 
-    def _export(self, source: GaitSequence, result: GaitSequence, labels: tuple[str, str]):
-        """Side-by-side GIF (shown and offered), MP4, and the result's pkl in the OpenGait layout (zipped)."""
+    def _export(self, source: GaitSequence, result: GaitSequence, labels: tuple[str, str], work: Work):
+        """Side-by-side GIF (shown and offered), MP4, and the result's pkl in the OpenGait layout (zipped).
+
+        Every name is derived and bounded (`safe_name`), never an upload's text as it came; a
+        request cancelled between the files leaves none.
+        """
         out = self._request_dir()
-        stem = "_".join(safe_name(x) for x in (result.subject, result.condition, result.view))
+        named = result.with_frames(
+            result.frames, **{k: safe_name(v) for k, v in zip(("subject", "condition", "view"), result.key)}
+        )
+        stem = "_".join(named.key)
         pair = [source, result]
-        gif = write_gif(out / f"{stem}_side_by_side.gif", pair, labels=labels)
-        mp4 = write_video(out / f"{stem}_side_by_side.mp4", pair, labels=labels)
-        write_pkl_sequence(out / "opengait", result)
-        archive = write_folder_zip(out / "opengait", out / f"{stem}_opengait.zip")
+        try:
+            gif = write_gif(out / f"{stem}_side_by_side.gif", pair, labels=labels)
+            work.check()
+            mp4 = write_video(out / f"{stem}_side_by_side.mp4", pair, labels=labels)
+            work.check()
+            write_pkl_sequence(out / "opengait", named)
+            archive = write_folder_zip(out / "opengait", out / f"{stem}_opengait.zip")
+            work.check()
+        except RequestCancelled:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
         return str(gif), [str(archive), str(gif), str(mp4)]
 
     def _task_failed(self, title: str, err: Exception | str):
@@ -420,9 +540,27 @@ class StudioHandlers:
         progress(0.02, desc="loading the editor (first use only)")
         return self.editor()
 
-    def edit(self, state, view, clothing, carrying, strength, seed, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+    def edit(
+        self,
+        state,
+        view,
+        clothing,
+        carrying,
+        strength,
+        seed,
+        steps,
+        progress=gr.Progress(),  # noqa: B008 (Gradio injects the tracker)
+        request: gr.Request = None,
+    ):
         """The loaded clip with new covariates → side-by-side animation, scores (markdown, JSON),
-        downloads (OpenGait zip, GIF, MP4), status."""
+        downloads (OpenGait zip, GIF, MP4), status. Cancel (or the page closed) stops it at the next step."""
+        try:
+            with self.work.running(session_of(request), "edit") as work:
+                return self._edit(work, state, view, clothing, carrying, strength, seed, steps, progress)
+        except RequestCancelled:
+            return None, "", None, None, CANCELLED_NOTE
+
+    def _edit(self, work: Work, state, view, clothing, carrying, strength, seed, steps, progress):
         try:
             source = self._source(state)
             editor = self._load_editor(progress)
@@ -434,6 +572,7 @@ class StudioHandlers:
             logger.exception("loading the editor failed")
             return self._task_failed("Editor not available", "unexpected error (details in the server log)")
         try:
+            work.check()
             progress(0.1, desc="editing")
             edited = editor.edit(
                 source,
@@ -443,11 +582,16 @@ class StudioHandlers:
                 strength=float(strength),
                 steps=int(steps),
                 seed=int(seed or 0),
+                cancel=work.check,
             )
+            work.check()
             progress(0.7, desc="scoring with the judge")
             scores = self._scores(editor, source, edited, edited.extra.get("edit", {}).get("to"))
+            work.check()
             progress(0.85, desc="writing the animation and downloads")
-            animation, files = self._export(source, edited, ("source", "edited"))
+            animation, files = self._export(source, edited, ("source", "edited"), work)
+        except RequestCancelled:
+            raise
         except (GaitDataError, ValueError) as err:
             return self._task_failed("Cannot edit", err)
         except Exception:
@@ -469,9 +613,17 @@ class StudioHandlers:
         }
         return animation, "\n\n".join(lines), details, files, ""
 
-    def anonymize(self, state, strength, seed, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker)
+    def anonymize(self, state, strength, seed, steps, progress=gr.Progress(), request: gr.Request = None):  # noqa: B008 (Gradio injects the tracker)
         """The loaded clip by somebody else → side-by-side animation, PASS/FAIL leakage verdict,
-        scores JSON, downloads (OpenGait zip, GIF, MP4), status."""
+        scores JSON, downloads (OpenGait zip, GIF, MP4), status. Cancel (or the page closed) stops
+        it at the next step."""
+        try:
+            with self.work.running(session_of(request), "anonymize") as work:
+                return self._anonymize(work, state, strength, seed, steps, progress)
+        except RequestCancelled:
+            return None, "", None, None, CANCELLED_NOTE
+
+    def _anonymize(self, work: Work, state, strength, seed, steps, progress):
         try:
             source = self._source(state)
             editor = self._load_editor(progress)
@@ -483,14 +635,30 @@ class StudioHandlers:
             logger.exception("loading the editor failed")
             return self._task_failed("Anonymizer not available", "unexpected error (details in the server log)")
         try:
+            work.check()
             progress(0.1, desc="anonymizing (retries while the judge still recognises the person)")
-            result = editor.anonymize(source, strength=float(strength), steps=int(steps), seed=int(seed or 0))
+            from studio.pipelines.anonymization import anonymize_until_unverified
+
+            (result,) = anonymize_until_unverified(
+                editor,
+                editor.judge,
+                editor.calibration,
+                [source],
+                [int(seed or 0)],
+                strength=float(strength),
+                steps=int(steps),
+                cancel=work.check,
+            )
+            work.check()
             progress(0.7, desc="scoring with the judge")
             from generators.editor import source_covariates  # torch loads with the first task, not at start
 
             scores = self._scores(editor, source, result.sequence, source_covariates(source))
+            work.check()
             progress(0.85, desc="writing the animation and downloads")
-            animation, files = self._export(source, result.sequence, ("source", "anonymized"))
+            animation, files = self._export(source, result.sequence, ("source", "anonymized"), work)
+        except RequestCancelled:
+            raise
         except (GaitDataError, ValueError) as err:
             return self._task_failed("Cannot anonymize", err)
         except Exception:
@@ -552,10 +720,21 @@ class StudioHandlers:
         kind,
         last_synthesis,
         progress=gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio injects it; it follows the report's tqdm bars)
+        request: gr.Request = None,
     ):
         """Fidelity report of a generated folder against a real one (`evaluate_folders`, as `studio
         evaluate`) → headline table (markdown), plots, the full report inline, the report files
-        (HTML, JSON), the headline as JSON, status."""
+        (HTML, JSON), the headline as JSON, status. Cancel (or the page closed) stops it before
+        the next stage (loading, the report, the plots); its files are deleted."""
+        try:
+            with self.work.running(session_of(request), "evaluate") as work:
+                return self._evaluate(
+                    work, real_folder, generated_from, generated_folder, kind, last_synthesis, progress
+                )
+        except RequestCancelled:
+            return "", [], "", None, None, CANCELLED_NOTE
+
+    def _evaluate(self, work: Work, real_folder, generated_from, generated_folder, kind, last_synthesis, progress):
         failed = ("", [], "", None, None)
         try:
             real = self._folder(real_folder, "real dataset")
@@ -581,11 +760,16 @@ class StudioHandlers:
         from evaluation.fidelity_report import format_value, headline
         from studio.pipelines.evaluate_report import evaluate_folders
 
+        work.check()
         out = self._request_dir()
         try:
             report, json_path, html_path = evaluate_folders(
                 real, generated, out / "report", kind=kind, judge=judge, covariate_classifier=classifier
             )
+            work.check()
+        except RequestCancelled:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
         except (GaitDataError, ValueError) as err:
             return *failed, error_box("Cannot evaluate", err)
         except Exception:

@@ -18,11 +18,39 @@ VIEWS = [f"{v:03d}" for v in range(0, 181, 18)]
 # GaitEditor.edit / .anonymize defaults, the strengths `studio eval-editor` measured (kept here, torch-free)
 EDIT_STRENGTH, ANONYMIZE_STRENGTH = 0.7, 0.9
 
+# An upload over Gradio's size limit never reaches the server: the browser only shows a toast that
+# fades. This note, next to the upload, says so and stays until a file within the limit is chosen.
+UPLOAD_LIMIT_JS = """
+const limit = LIMIT_BYTES, megabytes = LIMIT_MB;
+const entities = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+const escape = (text) => text.replace(/[&<>"']/g, (c) => entities[c]);
+const size = (bytes) => Number((bytes / 1048576).toPrecision(3)) + ' MB';
+const inspect = (files) => {
+  if (!files || !files.length) return;
+  const big = Array.from(files).find((f) => f.size > limit);
+  props.value = big
+    ? '<div class="upload-refused" role="alert" style="border-left:6px solid #c62828;background:#fdecea;' +
+      'padding:8px 12px;border-radius:4px"><b>⚠ ' + escape(big.name) + ' was not uploaded</b>: it is ' +
+      size(big.size) + ', over the studio limit of ' + megabytes + ' MB. Send a shorter clip, or its ' +
+      'silhouettes (a .zip of PNG masks or an OpenGait .pkl, a few MB).</div>'
+    : '';
+};
+const inUpload = (event) => event.target instanceof Element && event.target.closest('#upload');
+document.addEventListener('change', (event) => {
+  if (inUpload(event) && event.target.files) inspect(event.target.files);
+}, true);
+document.addEventListener('drop', (event) => {
+  if (inUpload(event) && event.dataTransfer) inspect(event.dataTransfer.files);
+}, true);
+"""
+
 
 def _load_tab(handlers: StudioHandlers, clip: gr.State, limit_mb: float):
+    config = handlers.config
     gr.Markdown(
-        f"Load a clip: upload {SUPPORTED} (up to **{limit_mb:g} MB**; videos: the first "
-        f"{handlers.config.max_video_frames} frames, every walker found becomes a track) — or pick a built-in "
+        f"Load a clip: upload {SUPPORTED} (up to **{limit_mb:g} MB** and **{config.max_clip_frames} frames**, "
+        f"decoding to at most {config.max_clip_pixels / 1e6:.3g} million pixels; videos: the first "
+        f"{config.max_video_frames} frames, every walker found becomes a track) — or pick a built-in "
         "procedural walker."
     )
     with gr.Row():
@@ -30,6 +58,8 @@ def _load_tab(handlers: StudioHandlers, clip: gr.State, limit_mb: float):
             sample = gr.Dropdown(SAMPLE_NAMES, value=SAMPLE_NAMES[0], label="Bundled sample walker", elem_id="sample")
             sample_btn = gr.Button("Load sample", variant="primary", elem_id="load-sample")
             upload = gr.File(label="Upload a clip", file_count="single", type="filepath", elem_id="upload")
+            limit_js = UPLOAD_LIMIT_JS.replace("LIMIT_BYTES", str(config.max_upload_bytes))
+            gr.HTML("", js_on_load=limit_js.replace("LIMIT_MB", f"{limit_mb:g}"), elem_id="upload-note")
             upload_btn = gr.Button("Load upload", elem_id="load-upload")
             track = gr.Dropdown(label="Walker track", visible=False, elem_id="track")
         with gr.Column(scale=1):
@@ -75,7 +105,7 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
                 label="Generated clips", columns=4, height=360, object_fit="contain", elem_id="synth-gallery"
             )
             download = gr.File(label="Dataset (zip)", interactive=False)
-    event = run.click(
+    event = run.click(handlers.submitted("synthesize"), None, None, queue=False, api_name=False).then(
         handlers.synthesize,
         [count, views, conditions, seed, steps],
         [gallery, download, status, last_synthesis],
@@ -83,7 +113,9 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
         concurrency_limit=1,  # one generation at a time: it uses every core
     )
     outputs = [gallery, download, status]  # the last synthesis (state) stays what it was
-    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+    cancel.click(
+        handlers.cancel("synthesize", len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False
+    )
 
 
 def _source_line(handlers: StudioHandlers, clip: gr.State, elem_id: str) -> gr.Markdown:
@@ -120,8 +152,11 @@ def _clip_result_panel(prefix: str, animation_label: str, verdict_id: str):
 
 
 def _wire(handlers: StudioHandlers, handler, inputs, outputs, run, cancel, api_name: str):
-    event = run.click(handler, inputs, outputs, api_name=api_name, concurrency_limit=handlers.config.concurrency)
-    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+    """`run` → `handler` through the queue (recorded first, so that Cancel knows it is waiting); `cancel` stops it."""
+    event = run.click(handlers.submitted(api_name), None, None, queue=False, api_name=False).then(
+        handler, inputs, outputs, api_name=api_name, concurrency_limit=handlers.config.concurrency
+    )
+    cancel.click(handlers.cancel(api_name, len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
 
 
 def _edit_tab(handlers: StudioHandlers, clip: gr.State):
@@ -192,14 +227,14 @@ def _evaluate_tab(handlers: StudioHandlers, last_synthesis: gr.State):
     with gr.Accordion("Headline (JSON)", open=False):
         details = gr.JSON(label="headline")
     outputs = [tables, plots, page, report_files, details, status]
-    event = run.click(
+    event = run.click(handlers.submitted("evaluate"), None, None, queue=False, api_name=False).then(
         handlers.evaluate,
         [real, source, generated, kind, last_synthesis],
         outputs,
         api_name="evaluate",
         concurrency_limit=1,  # reads and embeds whole datasets
     )
-    cancel.click(handlers.cancelled(len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+    cancel.click(handlers.cancel("evaluate", len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
 
 
 def build_app(config: AppConfig | None = None) -> gr.Blocks:
@@ -222,6 +257,7 @@ def build_app(config: AppConfig | None = None) -> gr.Blocks:
                 _anonymize_tab(handlers, clip)
             with gr.Tab("Evaluate", id="evaluate"):
                 _evaluate_tab(handlers, last_synthesis)
+        demo.unload(handlers.session_closed)  # a closed page's work stops at its next step
     demo.queue(default_concurrency_limit=config.concurrency, max_size=64)
     demo.studio_handlers = handlers  # for tests and the bench harness
     return demo

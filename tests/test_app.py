@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 from app import AppConfig, prepare_environment
+from studio.data.safe_pickle import dump_array_pickle
+from studio.pipelines.load_clip import bundled_sample
 
 
 def free_port() -> int:
@@ -85,6 +87,12 @@ class TinyModels:
         editor.edit = slow_edit
         return editor
 
+    def load_step_editor(self, steps: int, seconds: float):
+        """An editor whose edits first take `steps` steps of `seconds`, asking a `cancel` callable
+        between them as the library's denoising loop is to (see `StepEditor`)."""
+        self.step_editor = StepEditor(self.load_editor(), steps, seconds)
+        return self.step_editor
+
     def load_covariate_classifier(self):
         self.calls["classifier"] += 1
         return self.classifier
@@ -97,6 +105,28 @@ class TinyModels:
         )
 
 
+class StepEditor:
+    """A `GaitEditor` whose `edit` takes `steps` steps of `seconds` first, calling `cancel()` before
+    each (the hook between denoising steps); `done` counts the steps each call ran."""
+
+    def __init__(self, editor, steps: int, seconds: float):
+        self._editor, self.steps, self.seconds, self.done = editor, steps, seconds, []
+
+    def __getattr__(self, name):
+        return getattr(self._editor, name)
+
+    def edit(self, *args, cancel=None, **kwargs):
+        import time
+
+        self.done.append(0)
+        for _ in range(self.steps):
+            if cancel is not None and cancel():
+                raise RuntimeError("cancelled")  # what the library raises; the app's `cancel` raises first
+            time.sleep(self.seconds)
+            self.done[-1] += 1
+        return self._editor.edit(*args, **kwargs)
+
+
 def start_app(tmp_path_factory, **config):
     from gradio_client import Client
 
@@ -104,9 +134,8 @@ def start_app(tmp_path_factory, **config):
     prepare_environment(work)  # before gradio is imported
     from app.studio_app import launch_app
 
-    demo, url = launch_app(
-        AppConfig(port=free_port(), work_dir=str(work), max_upload_mb=12, max_video_frames=120, **config)
-    )
+    config = {"max_upload_mb": 12, "max_video_frames": 120, "max_clip_frames": 100, **config}
+    demo, url = launch_app(AppConfig(port=free_port(), work_dir=str(work), **config))
     client = Client(url, analytics_enabled=False, verbose=False, download_files=str(work / "downloads"))
     return demo, client
 
@@ -190,16 +219,51 @@ def _write_bad_inputs(folder):
         writer.write(np.full((120, 160, 3), 90, np.uint8))
     writer.release()
     bad["video with nobody"] = (path, "no walking person")
+
+    path = folder / "noise.pkl"
+    with open(path, "wb") as f:
+        dump_array_pickle(np.random.default_rng(0).integers(0, 256, (30, 64, 64), dtype=np.uint8), f)
+    bad["pkl of random noise"] = (path, "mostly grey")
+
+    path = folder / "blank.pkl"
+    with open(path, "wb") as f:
+        dump_array_pickle(np.zeros((30, 64, 64), np.uint8), f)
+    bad["pkl of empty frames"] = (path, "none of its 30 frames holds a silhouette")
+
+    path = folder / "too_long.pkl"
+    with open(path, "wb") as f:
+        dump_array_pickle(np.tile(bundled_sample("walker-001-nm").frames, (3, 1, 1)), f)
+    bad["pkl over the frame cap"] = (path, "has 120 frames, more than the 100 per clip")
+
+    path = folder / "huge_frames.zip"
+    png = cv2.imencode(".png", np.zeros((4096, 4096), np.uint8))[1].tobytes()
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(30):
+            zf.writestr(f"{i:04d}.png", png)
+    bad["zip of 4096² frames"] = (path, "larger than the 8.29 MP per frame")
+
+    path = folder / "many_big_frames.zip"
+    png = cv2.imencode(".png", np.zeros((2048, 2048), np.uint8))[1].tobytes()
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(30):
+            zf.writestr(f"{i:04d}.png", png)
+    bad["zip over the pixel cap"] = (path, "30 frames of 2048×2048 decode to 126 MP, more than the 33.6 MP")
     return bad
 
 
 def test_bad_uploads_show_a_message_and_the_app_keeps_serving(studio, tmp_path):
+    import resource
+
     studio.predict("walker-001-nm", api_name="/load_sample")
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB; the app runs in this process
     for what, (path, expected) in _write_bad_inputs(tmp_path / "bad").items():
         *_, status = upload(studio, path)
         assert "Could not load" in status and path.name in status, what
         assert expected in status, f"{what}: {status}"
         assert "Traceback" not in status and str(tmp_path) not in status  # no stack, no server paths
+        assert "method=" not in status and "min_frames" not in status, "options the page does not offer"
+    # 503 MP of frames were refused from their headers, never decoded
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 200 * 1024
     assert not (tmp_path / "bad" / "pwned.txt").exists(), "the pickle's code must never run"
     # the earlier clip is still loaded, and the app still answers
     preview, summary, *_ = studio.predict("walker-002-bg", api_name="/load_sample")
@@ -397,6 +461,11 @@ def test_anonymize_says_pass_or_fail_against_the_judge_threshold(studio_app):
         animation, verdict, details, files, status = studio.predict(0.8, 1, 2, api_name="/anonymize")
         assert status == "" and "✓ PASS — not verified as the source" in verdict and "FAIL" not in verdict
         assert details["verdict"] == "PASS" and not details["leaks"] and details["attempts"] == 1
+        # the number shown is the one that decides, against its threshold; no similarity that reads like a leak
+        distance = f"{details['judge_distance']:.3f}"
+        assert f"Judge distance from the source <b>{distance}</b> &gt; threshold <b>-1.000</b>" in verdict
+        assert "**What decides**: the judge's Euclidean distance" in verdict and "FAR 1%" in verdict
+        assert "cosine" not in verdict.lower() and "similarity" not in verdict.lower()
         assert details["anonymized"]["subject"] == "anon-003" and details["anonymized"]["condition"] == "cl-01"
         with Image.open(animation) as gif:
             assert gif.n_frames > 10
@@ -405,6 +474,7 @@ def test_anonymize_says_pass_or_fail_against_the_judge_threshold(studio_app):
         editor.calibration["threshold"] = 1e9  # everything verifies: the identity leaks, even after retries
         animation, verdict, details, files, status = studio.predict(0.8, 1, 2, api_name="/anonymize")
         assert "✗ FAIL — identity leaks" in verdict and "Do not share it as anonymous" in verdict
+        assert f"<b>{details['judge_distance']:.3f}</b> ≤ threshold" in verdict
         assert details["leaks"] and details["attempts"] == 3 and details["verdict"].startswith("FAIL")
         assert details["judge_distance"] <= details["threshold"]
         assert files, "a leaking result is still shown and downloadable, marked as such"
@@ -417,8 +487,8 @@ def test_anonymize_refuses_a_clip_that_is_too_short(studio, tmp_path):
 
     short = tmp_path / "short.pkl"
     with open(short, "wb") as f:
-        dump_array_pickle(np.zeros((8, 64, 64), np.uint8), f)
-    upload(studio, short)
+        dump_array_pickle(bundled_sample("walker-001-nm").frames[:8], f)
+    assert upload(studio, short)[-1] == ""
     *_, status = studio.predict(0.8, 0, 2, api_name="/anonymize")
     assert "Cannot anonymize" in status and "too short" in status and "at least 16" in status
 
@@ -501,3 +571,108 @@ def test_old_outputs_are_pruned(tmp_path):
     os.utime(old, (two_hours_ago, two_hours_ago))
     fresh = handlers._request_dir()
     assert not old.exists() and recent.is_dir() and fresh.is_dir()
+
+
+# ---- hostile inputs, caps and cancellation (issue 15) ----------------------------------------------
+def test_an_upload_with_250_character_names_loads_and_every_file_name_is_short(studio_app, tmp_path):
+    demo, studio = studio_app
+    frames = bundled_sample("walker-002-bg").frames
+    archive = tmp_path / "long_names.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i, frame in enumerate(frames):  # 500 bytes of UTF-8 for the subject: too long for any file system
+            name = f"{'é' * 250}/{'c' * 250}/{'v' * 250}/{i:04d}.png"
+            zf.writestr(name, cv2.imencode(".png", frame)[1].tobytes())
+    preview, summary, details, track, status = upload(studio, archive)
+    assert status == "" and Path(preview).name == "preview.gif" and "**40 frames**" in summary
+    assert all(len(details[k]) <= 48 for k in ("subject", "condition", "view"))
+    *_, files, status = edit(studio)
+    assert status == "" and len(files) == 3
+    *_, anon_files, status = studio.predict(0.8, 0, 2, api_name="/anonymize")
+    assert status == "" and len(anon_files) == 3
+    written = [p for p in demo.studio_handlers.outputs.rglob("*")]
+    assert written and max(len(p.name.encode()) for p in written) <= 150
+    archive_file = next(f for f in anon_files if f.endswith(".zip"))
+    with zipfile.ZipFile(archive_file) as zf:
+        (member,) = zf.namelist()
+        assert member.startswith("anon-") and all(len(part) <= 48 for part in member.split("/"))
+
+
+def test_an_edit_takes_no_more_frames_than_the_cap(studio_app):
+    from studio.data import GaitSequence
+
+    handlers = studio_app[0].studio_handlers
+    long = GaitSequence(np.tile(bundled_sample("walker-001-nm").frames, (3, 1, 1)), "001", "nm-01", "090")
+    with pytest.raises(ValueError, match="has 120 frames, more than the 100 one request may take"):
+        handlers._source({"sequences": [long], "index": 0})
+    with handlers.work.running("cap-test", "edit") as work:
+        *_, status = handlers._edit(work, {"sequences": [long], "index": 0}, *EDIT.values(), lambda *a, **k: None)
+    assert "Cannot edit" in status and "more than the 100" in status
+
+
+class FakeRequest:
+    def __init__(self, session_hash):
+        self.session_hash = session_hash
+
+
+def test_cancel_says_what_it_did(studio_app):
+    """Nothing running: the results stay (every output skipped) and the status says so; a request
+    waiting in the queue is withdrawn; a running one is stopped, its results cleared."""
+    import gradio as gr
+
+    from app.handlers import CANCELLED_NOTE, NOTHING_RUNNING_NOTE, WITHDRAWN_NOTE
+
+    handlers = studio_app[0].studio_handlers
+    request = FakeRequest("cancel-test")
+    cancel = handlers.cancel("edit", 5)
+    *kept, status = cancel(request)
+    assert status == NOTHING_RUNNING_NOTE and "Nothing is running" in status
+    assert kept == [gr.skip()] * 4, "the results shown are left as they are"
+    handlers.submitted("edit")(request)
+    *cleared, status = cancel(request)
+    assert status == WITHDRAWN_NOTE and cleared == [None] * 4
+    with handlers.work.running(request.session_hash, "edit") as work:
+        *cleared, status = cancel(request)
+        assert status == CANCELLED_NOTE and work.cancelled
+    assert handlers.work.count() == 0
+
+
+def _files_under(folder) -> set:
+    """The edit results (animations, downloads) under `folder`; load previews aside."""
+    return {
+        p for p in Path(folder).rglob("*") if p.is_file() and p.name != "preview.gif" and ".preview.gif" not in p.name
+    }
+
+
+def test_work_of_a_client_that_went_away_stops_at_the_next_step(tmp_path_factory, tiny_models, monkeypatch):
+    """A client closes while its edit runs: the edit stops between steps (the editor's `cancel`
+    hook) and writes nothing; with no hook, it stops at the app's next boundary, still writing nothing."""
+    import time
+
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.3")  # the client's heartbeat ends soon after close()
+    for hooked in (True, False):
+        if hooked:
+            factory = lambda: tiny_models.load_step_editor(steps=60, seconds=0.1)  # noqa: E731 (6 s, 60 steps)
+        else:
+            factory = lambda: tiny_models.load_slow_editor(2.0)  # noqa: E731
+        demo, client = start_app(tmp_path_factory, **{**tiny_models.config(), "load_editor": factory})
+        try:
+            handlers = demo.studio_handlers
+            handlers.editor()  # loaded before the request: only the edit itself is timed
+            client.predict("walker-001-nm", api_name="/load_sample")
+            before = _files_under(handlers.outputs)
+            client.submit(*EDIT.values(), api_name="/edit")
+            deadline = time.monotonic() + 20
+            while handlers.work.count() == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            client.close()  # the user went away
+            while handlers.work.count() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert handlers.work.count() == 0, "the edit should have stopped"
+            if hooked:
+                steps = tiny_models.step_editor.done[-1]
+                assert steps < 40, f"the edit ran {steps} of 60 steps after its client left"
+            time.sleep(2.5 if not hooked else 0.2)
+            assert _files_under(handlers.outputs) == before, "a cancelled edit writes no files"
+        finally:
+            demo.close()

@@ -20,6 +20,7 @@ from app import AppConfig, prepare_environment
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 STEPS = 4  # sampler steps: a fast suite; the page is what is tested
+UPLOAD_MB = 4  # the browser app's upload limit (small: the over-size test makes a file just over it)
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +53,7 @@ def start_app(work: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    return launch_app(AppConfig(port=port, work_dir=str(work), sampler_steps=STEPS, **models))
+    return launch_app(AppConfig(port=port, work_dir=str(work), sampler_steps=STEPS, max_upload_mb=UPLOAD_MB, **models))
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +111,21 @@ def test_sample_walker_preview_appears(browser_page):
     screenshot(page, "app_load_sample.png")
 
 
+def test_an_oversize_upload_is_explained_in_the_page_until_another_file_is_chosen(browser_page, tmp_path):
+    """Gradio refuses it in the browser with a toast that fades; the note next to the upload stays."""
+    page = browser_page
+    big = tmp_path / "holiday_video.avi"
+    big.write_bytes(bytes((UPLOAD_MB + 1) * 1024**2))
+    page.locator("#upload input[type=file]").set_input_files(str(big))
+    note = page.locator("#upload-note")
+    note.get_by_text("holiday_video.avi was not uploaded").wait_for()
+    page.wait_for_timeout(6_000)  # longer than a toast lasts
+    text = note.inner_text()
+    assert "5 MB, over the studio limit of 4 MB" in text and "shorter clip" in text, text
+    page.screenshot(path=str(ARTIFACTS / "app_oversize_upload.png"), full_page=True)
+    # the next test uploads a file within the limit: the note goes
+
+
 def test_corrupt_pkl_shows_a_clear_message(browser_page, tmp_path):
     page = browser_page
     bad = tmp_path / "corrupt.pkl"
@@ -118,6 +134,7 @@ def test_corrupt_pkl_shows_a_clear_message(browser_page, tmp_path):
     status = page.locator("#load-status")
     status.get_by_text("not a readable pickle").wait_for()
     assert "Could not load corrupt.pkl" in status.inner_text()
+    assert "was not uploaded" not in page.locator("#upload-note").inner_text(), "the over-size note is gone"
     assert "Traceback" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "app_corrupt_pkl.png"), full_page=True)
 
@@ -163,9 +180,20 @@ def test_anonymize_shows_a_verdict(browser_page):
     verdict.locator("div.verdict h2").wait_for()
     text = verdict.inner_text()
     assert ("PASS — not verified as the source" in text) != ("FAIL — identity leaks" in text)
-    assert "threshold" in text and "Leakage score" in text
+    assert "Judge distance from the source" in text and "threshold" in text and "What decides" in text
+    assert "cosine" not in text.lower(), "the distance decides; a similarity next to PASS reads like a leak"
     page.locator("#anon-files").get_by_role("cell", name="anon-001_nm-01_090_opengait.zip").wait_for()
     screenshot(page, "app_anonymize.png")
+
+
+def test_cancel_with_nothing_running_says_so_and_keeps_the_results(browser_page):
+    page = browser_page
+    verdict = page.locator("#anon-verdict").inner_text()
+    page.locator("#anon-cancel").click()
+    page.locator("#anon-status").get_by_text("Nothing is running to cancel").wait_for()
+    assert page.locator("#anon-verdict").inner_text() == verdict
+    shows_animation(page, "#anon-animation")
+    page.locator("#anon-files").get_by_role("cell", name="anon-001_nm-01_090_opengait.zip").wait_for()
 
 
 def test_synthesize_then_evaluate_against_real_walkers(browser_page, real_walkers):
@@ -200,32 +228,69 @@ def test_a_missing_folder_is_a_message(browser_page, tmp_path):
     page.locator("#eval-status").get_by_text("does not exist on the server").wait_for()
 
 
-def test_cancel_stops_a_running_edit_and_the_app_keeps_serving(browser_page, tmp_path_factory):
-    """A second app whose edits take 6 s: Cancel while one runs; its result never shows."""
+def _wait_idle(handlers, seconds: float) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while handlers.work.count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert handlers.work.count() == 0, "the request should have stopped"
+
+
+def _files_under(folder) -> set:
+    """The edit results (animations, downloads) under `folder`; load previews aside."""
+    return {
+        p for p in Path(folder).rglob("*") if p.is_file() and p.name != "preview.gif" and ".preview.gif" not in p.name
+    }
+
+
+def test_cancel_stops_a_running_edit_and_a_closed_page_stops_its_edit(browser_page, tmp_path_factory):
+    """A second app whose edits take 60 steps of 0.1 s, asking `cancel` between steps (the hook the
+    editor is to get): Cancel while one runs stops it within a step or two, shows no result and
+    writes no file; so does closing the page while one runs."""
     from test_app import TinyModels, free_port, tiny_generator
 
     work = tmp_path_factory.mktemp("slow-app")
     tiny = TinyModels(tiny_generator(work / "tiny-generator"))
-    models = {**tiny.config(), "load_editor": lambda: tiny.load_slow_editor(6.0)}
+    models = {**tiny.config(), "load_editor": lambda: tiny.load_step_editor(steps=60, seconds=0.1)}
     from app.studio_app import launch_app
 
     demo, url = launch_app(AppConfig(port=free_port(), work_dir=str(work), sampler_steps=2, **models))
-    page = browser_page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    handlers = demo.studio_handlers
+    handlers.editor()
+    browser = browser_page.context.browser
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
         page.goto(url)
         page.get_by_role("button", name="Load sample").click()
         shows_animation(page, "#preview")
+        before = _files_under(handlers.outputs)
         page.get_by_role("tab", name="Edit").click()
         page.locator("#edit-run").click()
         page.locator("#edit-animation [role=progressbar]").wait_for()  # running: the progress bar shows
+        page.wait_for_timeout(500)
         page.locator("#edit-cancel").click()
         page.locator("#edit-status").get_by_text("Cancelled.").wait_for()
-        page.wait_for_timeout(7_000)  # past the moment the edit would have finished
+        _wait_idle(handlers, 3)
+        assert tiny.step_editor.done[-1] < 45, f"ran {tiny.step_editor.done[-1]} of 60 steps after Cancel"
+        page.wait_for_timeout(1_000)
         assert page.locator("#edit-animation img").count() == 0, "a cancelled edit shows no result"
+        assert _files_under(handlers.outputs) == before, "a cancelled edit writes no files"
         screenshot(page, "app_edit_cancelled.png")
         page.get_by_role("tab", name="Load").click()
         page.get_by_role("button", name="Load sample").click()  # the app keeps serving
         page.locator("#clip-summary").get_by_text("40 frames").wait_for()
+
+        before = _files_under(handlers.outputs)
+        page.get_by_role("tab", name="Edit").click()
+        page.locator("#edit-run").click()
+        page.locator("#edit-animation [role=progressbar]").wait_for()
+        page.wait_for_timeout(500)
+        page.close()  # the user went away
+        _wait_idle(handlers, 5)
+        assert tiny.step_editor.done[-1] < 50, f"ran {tiny.step_editor.done[-1]} of 60 steps after the page closed"
+        assert _files_under(handlers.outputs) == before, "a closed page's edit writes no files"
     finally:
-        page.close()
+        if not page.is_closed():
+            page.close()
         demo.close()

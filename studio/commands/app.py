@@ -14,6 +14,15 @@ def add_arguments(parser):
     parser.add_argument("--generator", default=None, help="generator folder for Synthesize (default: the bundled one)")
     parser.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default 50)")
     parser.add_argument("--max-video-frames", type=int, default=1500, help="frames read from an uploaded video")
+    parser.add_argument(
+        "--max-clip-frames", type=int, default=300, help="frames of one clip, loaded, edited or anonymized (300)"
+    )
+    parser.add_argument(
+        "--max-clip-megapixels",
+        type=float,
+        default=32 * 1.048576,
+        help="decoded pixels of one uploaded clip, all frames together, in millions (33.5 = 32 Mi)",
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="requests of one kind run at once (default 2)")
     parser.add_argument("--work-dir", default=None, help="the app's own folder for temp files and downloads")
     parser.add_argument(
@@ -24,6 +33,10 @@ def add_arguments(parser):
 def run(args) -> int:
     if args.max_upload_mb <= 0:
         raise ValueError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    if args.max_clip_frames < 1:
+        raise ValueError(f"--max-clip-frames must be at least 1, got {args.max_clip_frames}")
+    if args.max_clip_megapixels <= 0:
+        raise ValueError(f"--max-clip-megapixels must be positive, got {args.max_clip_megapixels}")
     if args.concurrency < 1:
         raise ValueError(f"--concurrency must be at least 1, got {args.concurrency}")
     if not 1 <= args.sampler_steps <= 50:
@@ -41,6 +54,8 @@ def run(args) -> int:
         generator=args.generator,
         max_upload_mb=args.max_upload_mb,
         max_video_frames=args.max_video_frames,
+        max_clip_frames=args.max_clip_frames,
+        max_clip_pixels=int(args.max_clip_megapixels * 1e6),
         concurrency=args.concurrency,
         work_dir=args.work_dir,
         sampler_steps=args.sampler_steps,
