@@ -43,13 +43,26 @@ def add_arguments(parser):
         "--parts", type=_names, default=["edit", "anonymize"], help="edit and / or anonymize (default both)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--bf16", action="store_true", help="generate under bfloat16 autocast (about 2x faster on CPUs with AMX)"
+    )
 
 
 def run(args) -> int:
+    import torch
+
     from studio.pipelines.edit_dataset import load_editor
     from studio.pipelines.evaluate_editor import evaluate_editor, format_editor_report
 
-    result = evaluate_editor(
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        result = _evaluate(args, load_editor, evaluate_editor)
+    print(format_editor_report(result))
+    print(f"results in {args.out}")
+    return 0
+
+
+def _evaluate(args, load_editor, evaluate_editor) -> dict:
+    return evaluate_editor(
         args.data,
         args.out,
         editor=load_editor(with_judge=True, generator=args.weights) if args.weights else None,
@@ -71,6 +84,3 @@ def run(args) -> int:
         parts=args.parts,
         progress=not args.no_progress,
     )
-    print(format_editor_report(result))
-    print(f"results in {args.out}")
-    return 0

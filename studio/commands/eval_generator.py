@@ -21,27 +21,33 @@ def add_arguments(parser):
         "--identity-noise", type=float, help="starting-noise share of one novel person's clips (default: synthesize's)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--bf16", action="store_true", help="generate under bfloat16 autocast (about 2x faster on CPUs with AMX)"
+    )
 
 
 def run(args) -> int:
+
+    import torch
 
     from generators import load_generator
     from studio.pipelines.evaluate_generator import evaluate_generator
 
     pipeline = load_generator(args.weights)
-    result = evaluate_generator(
-        pipeline,
-        args.data,
-        args.out,
-        conditioner=pipeline.conditioner,
-        partition=args.partition,
-        steps=args.steps,
-        guidance=args.guidance,
-        identity_guidance=args.identity_guidance,
-        novel_identities=args.novel,
-        **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
-        seed=args.seed,
-    )
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        result = evaluate_generator(
+            pipeline,
+            args.data,
+            args.out,
+            conditioner=pipeline.conditioner,
+            partition=args.partition,
+            steps=args.steps,
+            guidance=args.guidance,
+            identity_guidance=args.identity_guidance,
+            novel_identities=args.novel,
+            **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
+            seed=args.seed,
+        )
     for name, row in result["identity_preservation"].items():
         print(
             f"identity {name}: generated rank-1 {row['generated_rank1']:.1f} vs real {row['real_rank1']:.1f}"
