@@ -9,14 +9,15 @@ prepare_environment()  # before gradio is imported: no telemetry, no version che
 import gradio as gr  # noqa: E402
 
 from app.handlers import A_FOLDER, KEEP, LAST_SYNTHESIS, SAMPLE_NAMES, StudioHandlers  # noqa: E402
+from generators.settings import ANONYMIZE, EDIT  # noqa: E402 (torch-free)
 from studio.pipelines.load_clip import SUPPORTED  # noqa: E402
 from studio.pipelines.synthesize import CONDITION_TYPES, MAX_IDENTITIES  # noqa: E402
 
 REPORT_KINDS = ("generated", "edited", "anonymized")  # evaluation.fidelity_report.KINDS, without importing torch here
 
 VIEWS = [f"{v:03d}" for v in range(0, 181, 18)]
-# GaitEditor.edit / .anonymize defaults, the strengths `studio eval-editor` measured (kept here, torch-free)
-EDIT_STRENGTH, ANONYMIZE_STRENGTH = 0.7, 0.9
+# the library's defaults, the settings `studio eval-editor` measured
+EDIT_STRENGTH, ANONYMIZE_STRENGTH = EDIT.strength, ANONYMIZE.strength
 
 # An upload over Gradio's size limit never reaches the server: the browser only shows a toast that
 # fades. This note, next to the upload, says so and stays until a file within the limit is chosen.

@@ -5,18 +5,32 @@
 - `GaitGenerationPipeline` — conditions (identity, view, clothing, carrying, speed) in, clips out;
 - `IdentityBank` — known identities and novel ones made from them.
 
-`load_generator()` loads the bundled pipeline trained on the procedural walkers.
+`load_generator()` loads the bundled pipeline trained on the procedural walkers. The models load
+torch on first use of one of these names, so torch-free parts (`generators.settings`) import fast
+(the web app's start-up).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
-from generators.autoencoder import SilhouetteAutoencoder
-from generators.denoiser import GaitLatentDenoiser
-from generators.identity_bank import IdentityBank
-from generators.pipeline import GaitGenerationPipeline, GenerationCancelled
+# public name → the module that defines it (imported on first access, PEP 562)
+_LAZY = {
+    "SilhouetteAutoencoder": "generators.autoencoder",
+    "GaitLatentDenoiser": "generators.denoiser",
+    "IdentityBank": "generators.identity_bank",
+    "GaitGenerationPipeline": "generators.pipeline",
+    "GenerationCancelled": "generators.pipeline",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'generators' has no attribute {name!r}")
+
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 BUNDLED_GENERATOR = "walkers"
@@ -42,6 +56,8 @@ def load_generator(name_or_path: str | os.PathLike = BUNDLED_GENERATOR, conditio
         import recognizers
 
         conditioner = recognizers.load_conditioner()
+    from generators.pipeline import GaitGenerationPipeline
+
     return GaitGenerationPipeline.from_pretrained(path, conditioner=conditioner, scheduler=scheduler)
 
 

@@ -39,6 +39,7 @@ from generators.conditions import (
 )
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline, frames_from_model_output, normalize_identity
+from generators.settings import ANONYMIZE, EDIT, METHODS
 from studio.data import GaitSequence
 from studio.data.silhouette_stats import gait_motion_signal
 
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 MIN_FRAMES = 16  # below ~one gait cycle there is no motion to keep
 WINDOW = 30
-METHODS = ("invert", "noise")
 
 
 def source_covariates(seq: GaitSequence) -> dict:
@@ -299,12 +299,12 @@ class GaitEditor:
         view: float | str | None = None,
         clothing: str | None = None,
         carrying: str | None = None,
-        strength: float = 0.7,
-        steps: int = 20,
-        guidance: float = 2.0,
+        strength: float = EDIT.strength,
+        steps: int = EDIT.steps,
+        guidance: float = EDIT.guidance,
         seed: int = 0,
-        method: str = "invert",
-        identity_guidance: float | None = None,
+        method: str = EDIT.method,
+        identity_guidance: float | None = EDIT.identity_guidance,
         cancel=None,
     ) -> GaitSequence:
         """The same person, walking the same way, with new covariates.
@@ -347,12 +347,12 @@ class GaitEditor:
         view=None,
         clothing=None,
         carrying=None,
-        strength: float = 0.7,
-        steps: int = 20,
-        guidance: float = 2.0,
+        strength: float = EDIT.strength,
+        steps: int = EDIT.steps,
+        guidance: float = EDIT.guidance,
         seeds: Sequence[int] | int = 0,
-        method: str = "invert",
-        identity_guidance: float | None = None,
+        method: str = EDIT.method,
+        identity_guidance: float | None = EDIT.identity_guidance,
         batch_size: int = 64,
         cancel=None,
     ) -> list[GaitSequence]:
@@ -436,13 +436,13 @@ class GaitEditor:
     def anonymize_many(
         self,
         sequences: Sequence[GaitSequence],
-        strength: float = 0.9,
+        strength: float = ANONYMIZE.strength,
         seeds: Sequence[int] | int = 0,
         targets: Sequence[np.ndarray] | None = None,
-        steps: int = 20,
-        guidance: float = 2.0,
-        method: str = "invert",
-        identity_guidance: float | None = None,
+        steps: int = ANONYMIZE.steps,
+        guidance: float = ANONYMIZE.guidance,
+        method: str = ANONYMIZE.method,
+        identity_guidance: float | None = ANONYMIZE.identity_guidance,
         batch_size: int = 64,
         cancel=None,
     ) -> list[GaitSequence]:

@@ -115,7 +115,7 @@ class CovariateClassifier(ModelMixin, ConfigMixin):
         device = next(self.parameters()).device
         out = self(torch.as_tensor(np.asarray(embeddings), dtype=torch.float32, device=device))
         self.train(was_training)
-        probs = {k: getattr(out, k).softmax(-1).cpu().numpy() for k in ("view", "clothing", "carrying")}
+        probs = {k: getattr(out, k).float().softmax(-1).cpu().numpy() for k in ("view", "clothing", "carrying")}
         cfg = self.config
         return {
             "view": np.asarray(cfg.view_angles)[probs["view"].argmax(-1)],

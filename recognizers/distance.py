@@ -9,6 +9,7 @@ import torch.nn.functional as F
 METRICS = ("euc", "cos")
 
 
+@torch.autocast("cpu", enabled=False)  # thresholds are calibrated in float32: never bf16 distances
 def pairwise_distance(a: np.ndarray, b: np.ndarray, metric: str = "euc", chunk: int = 2048) -> np.ndarray:
     """Distance of every row of `a` to every row of `b`.
 

@@ -52,7 +52,7 @@ def _rows(out):
 
 
 class CountingEditor:
-    """The editor, counting the clips it is asked to make (to see what a resumed job redoes)."""
+    """The editor, noting the batches it is asked to make (to see what a resumed job redoes)."""
 
     def __init__(self, editor):
         self._editor, self.calls = editor, []
@@ -60,9 +60,15 @@ class CountingEditor:
     def __getattr__(self, name):
         return getattr(self._editor, name)
 
-    def edit(self, sequence, **kwargs):
-        self.calls.append(sequence.key)
-        return self._editor.edit(sequence, **kwargs)
+    def edit_many(self, sequences, **kwargs):
+        self.calls.append([s.key for s in sequences])
+        return self._editor.edit_many(sequences, **kwargs)
+
+
+def _files(root):
+    """Every file under `root` but the summary (which holds timings) → its bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            and p.name != "manifest.json"}  # fmt: skip
 
 
 def test_the_output_is_never_inside_the_input(editor, walkers):
@@ -128,31 +134,38 @@ def test_unreadable_and_too_short_clips_are_skipped_and_counted_by_name(editor, 
     assert not (tmp_path / "anon" / "anon-002" / "nm-01" / "000").exists()
 
 
-def test_a_killed_job_resumes_without_redoing_finished_clips(editor, walkers, tmp_path):
+def test_a_killed_job_resumes_without_redoing_finished_batches(editor, walkers, tmp_path):
     out = tmp_path / "edited"
 
     def killed_after_five(done, total):
         if done == 5:
             raise KeyboardInterrupt
 
+    # batch_clips=4: each subject's 4 clips are one batch
     first = CountingEditor(editor)
     with pytest.raises(KeyboardInterrupt):
-        edit_dataset(first, walkers, out, carrying="bag", steps=STEPS, progress=killed_after_five)
-    assert len(first.calls) == 5 and len(_rows(out)) == 5
+        edit_dataset(first, walkers, out, carrying="bag", steps=STEPS, batch_clips=4, progress=killed_after_five)
+    assert [{key[0] for key in batch} for batch in first.calls] == [{"001"}, {"002"}] and len(_rows(out)) == 5
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     with open(out / "manifest.jsonl", "a") as f:
         f.write('{"source": "001/nm-0')  # the half-written row of a kill mid-write
 
     with pytest.raises(ValueError, match="other settings"):
-        edit_dataset(editor, walkers, out, carrying="bag", steps=STEPS + 1)
+        edit_dataset(editor, walkers, out, carrying="bag", steps=STEPS + 1, batch_clips=4)
     second = CountingEditor(editor)
-    manifest = edit_dataset(second, walkers, out, carrying="bag", steps=STEPS)
-    assert len(second.calls) == 7 and not set(second.calls) & set(first.calls)
+    manifest = edit_dataset(second, walkers, out, carrying="bag", steps=STEPS, batch_clips=4)
+    # 002's batch is made again whole (a clip's pixels depend on its batch); only its 3 missing clips are written
+    assert [{key[0] for key in batch} for batch in second.calls] == [{"002"}, {"003"}]
     counts = manifest["counts"]
     assert (counts["written"], counts["resumed"], counts["written_this_run"]) == (12, 5, 7)
     assert manifest["status"] == "complete" and len(manifest["sequences"]) == 12
+    assert sorted(r["output"] for r in _rows(out)) == sorted(r["output"] for r in manifest["sequences"])
 
-    # each clip's result depends on its own key only: a fresh run of one subject writes the same clips
+    # the same bytes (clips and rows) as an uninterrupted run
+    whole = tmp_path / "whole"
+    edit_dataset(editor, walkers, whole, carrying="bag", steps=STEPS, batch_clips=4)
+    assert _files(out) == _files(whole)
+    # a clip's result depends on its batch only: a fresh run of one subject writes the same clips
     alone = edit_dataset(editor, walkers, tmp_path / "alone", carrying="bag", steps=STEPS, subjects=["002"])
     for row in alone["sequences"]:
         a, b = read_sequence(tmp_path / "alone" / row["output"]), read_sequence(out / row["output"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from generators.settings import ANONYMIZE, METHODS
+
 NAME = "anonymize"
 HELP = "replace the identity in one clip or a whole OpenGait dataset (motion, view, clothing kept; leaks flagged)"
 
@@ -13,15 +15,33 @@ def _list(text: str) -> list[str]:
 def add_arguments(parser):
     parser.add_argument("input", metavar="INPUT", help="a clip (.pkl, .npz, sequence or PNG folder) or a dataset root")
     parser.add_argument("--out", required=True, help="new dataset folder (OpenGait layout + manifest); never the input")
-    parser.add_argument("--strength", type=float, default=0.9, help="share of the schedule regenerated (0.9)")
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=ANONYMIZE.strength,
+        help=f"share of the schedule regenerated ({ANONYMIZE.strength})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
-    parser.add_argument("--steps", type=int, default=20, help="sampler steps (20)")
-    parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (2)")
-    parser.add_argument("--method", choices=("invert", "noise"), default="invert", help="DDIM inversion or noising")
-    parser.add_argument("--max-attempts", type=int, default=3, help="tries per clip while the judge still matches (3)")
+    parser.add_argument("--steps", type=int, default=ANONYMIZE.steps, help=f"sampler steps ({ANONYMIZE.steps})")
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        default=ANONYMIZE.guidance,
+        help=f"classifier-free guidance scale ({ANONYMIZE.guidance:g})",
+    )
+    parser.add_argument(
+        "--method", choices=METHODS, default=ANONYMIZE.method, help=f"DDIM inversion or noising ({ANONYMIZE.method})"
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=ANONYMIZE.max_attempts,
+        help=f"tries per clip while the judge still matches ({ANONYMIZE.max_attempts})",
+    )
     parser.add_argument("--subjects", type=_list, help="dataset only: these subjects, e.g. 075,076")
     parser.add_argument("--conditions", type=_list, help="dataset only: these conditions or types, e.g. nm")
     parser.add_argument("--views", type=_list, help="dataset only: these views, e.g. 000,090")
+    parser.add_argument("--batch-clips", type=int, default=64, help="clips made together, whole people per batch (64)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -45,7 +65,13 @@ def run(args) -> int:
         conditions=args.conditions,
         views=args.views,
         progress=not args.no_progress,
+        batch_clips=args.batch_clips,
     )
+    share = manifest["shard"]
+    if share["count"] > 1:
+        print(f"{share['shard']}: {share['clips']} clips of {share['people']} people made by this process")
+        if not share["main"]:
+            return 0  # the main process prints the summary of the whole job
     counts = manifest["counts"]
     print(
         f"{counts['written']} of {counts['clips']} clips anonymized ({counts['written_this_run']} now, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from generators.settings import EDIT, METHODS
+
 NAME = "augment"
 HELP = "edit every training subject's clips into new conditions: an OpenGait augmentation set with its partition"
 
@@ -20,10 +22,15 @@ def add_arguments(parser):
     parser.add_argument("--include-real", action="store_true", help="also write the real training clips")
     parser.add_argument("--strength", type=float, default=0.8, help="0 keeps the source, 1 regenerates fully (0.8)")
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
-    parser.add_argument("--steps", type=int, default=20, help="sampler steps (20)")
-    parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (2)")
-    parser.add_argument("--method", choices=("invert", "noise"), default="invert", help="DDIM inversion or noising")
+    parser.add_argument("--steps", type=int, default=EDIT.steps, help=f"sampler steps ({EDIT.steps})")
+    parser.add_argument(
+        "--guidance", type=float, default=EDIT.guidance, help=f"classifier-free guidance scale ({EDIT.guidance:g})"
+    )
+    parser.add_argument(
+        "--method", choices=METHODS, default=EDIT.method, help=f"DDIM inversion or noising ({EDIT.method})"
+    )
     parser.add_argument("--no-judge", action="store_true", help="do not score the edits with the judge")
+    parser.add_argument("--batch-clips", type=int, default=64, help="clips made together, whole people per batch (64)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -48,7 +55,13 @@ def run(args) -> int:
         sources=args.sources,
         include_real=args.include_real,
         progress=not args.no_progress,
+        batch_clips=args.batch_clips,
     )
+    share = manifest["shard"]
+    if share["count"] > 1:
+        print(f"{share['shard']}: {share['clips']} clips of {share['people']} people made by this process")
+        if not share["main"]:
+            return 0  # the main process prints the summary of the whole job
     counts = manifest["counts"]
     generated = counts["written"] - counts["real_copied"]
     print(

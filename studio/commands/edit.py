@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from generators.settings import EDIT, METHODS
+
 NAME = "edit"
 HELP = "edit the view / clothing / carrying of one clip or a whole OpenGait dataset (identity and motion kept)"
 
@@ -16,15 +18,28 @@ def add_arguments(parser):
     parser.add_argument("--view", help="new view in degrees, e.g. 090 (default: keep each clip's)")
     parser.add_argument("--clothing", help="new clothing: normal or coat (default: keep)")
     parser.add_argument("--carrying", help="new carrying: none or bag (default: keep)")
-    parser.add_argument("--strength", type=float, default=0.7, help="0 keeps the source, 1 regenerates fully (0.7)")
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=EDIT.strength,
+        help=f"0 keeps the source, 1 regenerates fully ({EDIT.strength})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
-    parser.add_argument("--steps", type=int, default=20, help="sampler steps (20)")
-    parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (2)")
-    parser.add_argument("--method", choices=("invert", "noise"), default="invert", help="DDIM inversion or noising")
+    parser.add_argument("--steps", type=int, default=EDIT.steps, help=f"sampler steps ({EDIT.steps})")
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        default=EDIT.guidance,
+        help=f"classifier-free guidance scale ({EDIT.guidance:g})",
+    )
+    parser.add_argument(
+        "--method", choices=METHODS, default=EDIT.method, help=f"DDIM inversion or noising ({EDIT.method})"
+    )
     parser.add_argument("--subjects", type=_list, help="dataset only: these subjects, e.g. 075,076")
     parser.add_argument("--conditions", type=_list, help="dataset only: these conditions or types, e.g. nm")
     parser.add_argument("--views", type=_list, help="dataset only: these source views, e.g. 000,090")
     parser.add_argument("--no-judge", action="store_true", help="do not score the edits with the judge")
+    parser.add_argument("--batch-clips", type=int, default=64, help="clips made together, whole people per batch (64)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -50,7 +65,13 @@ def run(args) -> int:
         conditions=args.conditions,
         views=args.views,
         progress=not args.no_progress,
+        batch_clips=args.batch_clips,
     )
+    share = manifest["shard"]
+    if share["count"] > 1:
+        print(f"{share['shard']}: {share['clips']} clips of {share['people']} people made by this process")
+        if not share["main"]:
+            return 0  # the main process prints the summary of the whole job
     counts = manifest["counts"]
     print(
         f"{counts['written']} of {counts['clips']} clips edited ({counts['written_this_run']} now, "

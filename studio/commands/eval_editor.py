@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from generators.settings import ANONYMIZE, EDIT, METHODS
+
 NAME = "eval-editor"
 HELP = "identity, attribute and motion kept by edits; identity left by the anonymizer vs baselines (judge-scored)"
 
@@ -23,8 +25,15 @@ def add_arguments(parser):
     parser.add_argument("--views-per-subject", type=int, default=3, help="source clips per subject (default 3)")
     parser.add_argument("--probe-condition", default="nm-05", help="condition of the source clips (default nm-05)")
     parser.add_argument("--view-shift", type=float, default=54.0, help="degrees of the view edit (default 54)")
-    parser.add_argument("--edit-strength", type=float, default=0.7, help="edit strength (default 0.7)")
-    parser.add_argument("--anonymize-strength", type=float, default=0.9, help="anonymize strength (default 0.9)")
+    parser.add_argument(
+        "--edit-strength", type=float, default=EDIT.strength, help=f"edit strength (default {EDIT.strength})"
+    )
+    parser.add_argument(
+        "--anonymize-strength",
+        type=float,
+        default=ANONYMIZE.strength,
+        help=f"anonymize strength (default {ANONYMIZE.strength})",
+    )
     parser.add_argument("--steps", type=int, default=20, help="sampler steps (default 20)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance (default 2)")
     parser.add_argument(
@@ -33,7 +42,15 @@ def add_arguments(parser):
     parser.add_argument(
         "--weights", help="generator pipeline folder or bundled name to evaluate (default: the bundled one)"
     )
-    parser.add_argument("--method", choices=("invert", "noise"), default="invert", help="DDIM inversion or noising")
+    parser.add_argument(
+        "--edit-method", choices=METHODS, default=EDIT.method, help=f"DDIM inversion or noising (default {EDIT.method})"
+    )
+    parser.add_argument(
+        "--anonymize-method",
+        choices=METHODS,
+        default=ANONYMIZE.method,
+        help=f"the anonymizer's (default {ANONYMIZE.method}: regenerated from fresh noise at strength 1)",
+    )
     parser.add_argument("--max-attempts", type=int, default=3, help="anonymizer retries while it leaks (default 3)")
     parser.add_argument(
         "--baseline-strengths", type=_floats, default=[0.5, 1.0], help="blur / morphology strengths (default 0.5,1)"
@@ -77,7 +94,8 @@ def _evaluate(args, load_editor, evaluate_editor) -> dict:
         steps=args.steps,
         guidance=args.guidance,
         identity_guidance=args.identity_guidance,
-        method=args.method,
+        edit_method=args.edit_method,
+        anonymize_method=args.anonymize_method,
         max_attempts=args.max_attempts,
         baseline_strengths=args.baseline_strengths,
         seed=args.seed,

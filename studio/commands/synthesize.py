@@ -41,7 +41,12 @@ def run(args) -> int:
 
     pipeline = load_synthesis_pipeline(args.generator)
     judge, references = (None, None) if args.no_check else load_novelty_judge()
-    bar = tqdm(total=args.novel_ids, desc="identities", unit="id", disable=args.no_progress)
+    bar = tqdm(desc="identities", unit="id", disable=args.no_progress)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total  # this process's share of the people
+        bar.update(done - bar.n)
+
     manifest = synthesize_dataset(
         pipeline,
         args.out,
@@ -52,12 +57,17 @@ def run(args) -> int:
         num_frames=args.frames,
         steps=args.steps,
         guidance=args.guidance,
-        progress=lambda done, total: bar.update(done - bar.n),
+        progress=progress,
         judge=judge,
         references=references,
         **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
     )
     bar.close()
+    share = manifest["shard"]
+    if share["count"] > 1:
+        print(f"{share['shard']}: {share['clips']} clips of {share['people']} novel people made by this process")
+        if not share["main"]:
+            return 0  # the main process prints the summary of the whole job
     print(
         f"{len(manifest['sequences'])} clips of {len(manifest['identities'])} novel people in {manifest['seconds']} s"
     )

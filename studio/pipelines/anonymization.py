@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.clip_scores import identity_similarity
+from generators.settings import ANONYMIZE
 from studio.data import GaitSequence
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ def anonymize_until_unverified(
     calibration: dict,
     sequences: Sequence[GaitSequence],
     seeds: Sequence[int],
-    strength: float = 0.9,
-    max_attempts: int = 3,
+    strength: float = ANONYMIZE.strength,
+    max_attempts: int = ANONYMIZE.max_attempts,
     source_embeddings: np.ndarray | None = None,
     cancel=None,
     **settings,

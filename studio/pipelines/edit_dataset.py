@@ -11,8 +11,15 @@ call these. The three jobs share one way of working:
   pkl is written, so a killed job resumes where it stopped; `manifest.json`: the settings while
   the job runs, the summary (counts, skipped clips with their reason, leaks, every row) at the end;
 - unreadable and too-short clips are skipped and counted with the reason, never fatal;
-- each clip's seed is derived from the job's seed and the clip's key, so a resumed job writes the
-  same clips as an uninterrupted one, in any order.
+- clips are made a batch at a time (`edit_many` / `anonymize_until_unverified`, which retries only
+  the clips the judge still verifies): whole people packed into batches of at most `batch_clips`
+  clips, cut from the job's clip list alone (`studio.pipelines.sharding.person_batches`);
+- each clip's seed is derived from the job's seed and the clip's key and its pixels depend only on
+  its batch, so a resumed job writes the same bytes as an uninterrupted one (a batch a kill left
+  half-written is made again whole and its missing clips written);
+- under `torchrun` / `accelerate launch` every process takes a share of the people and writes
+  its own rows (`manifest.shard-K-of-N.jsonl`); the main process merges them, in the job's
+  order, into `manifest.jsonl`: the output is byte for byte that of one process.
 
 Generated condition names never collide with real ones: an edit of `nm-01` into a coat is stored
 as `cl-gen-nm-01` (its covariates still read off the prefix, as `CasiaBProtocol`, the covariate
@@ -24,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
 import time
@@ -35,16 +41,23 @@ from pathlib import Path
 
 import numpy as np
 
+from generators.settings import ANONYMIZE, EDIT
 from studio.data import GaitDataError, GaitSequence, Partition, read_partition, write_partition, write_pkl_sequence
-from studio.data.atomic import atomic_write_text, ensure_outside
+from studio.data.atomic import ensure_outside
 from studio.data.opengait import SequenceEntry, read_pkl_sequence, scan_opengait, sequence_pkl_path
 from studio.data.png_folder import IMAGE_SUFFIXES
 from studio.data.readers import read_sequence
+from studio.pipelines.sharding import (
+    BATCH_CLIPS,
+    JobFolder,
+    Shard,
+    current_shard,
+    person_batches,
+    person_groups,
+)
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-MANIFEST_ROWS = "manifest.jsonl"
 PARTITION = "partition.json"
 GENERATED_TAG = "gen"  # as `evaluate_generator` labels generated clips (`cl-gen`)
 ANONYMOUS_PREFIX = "anon-"  # the editor's subject name for an anonymized clip
@@ -268,104 +281,9 @@ def _check_settings(strength: float, steps: int, method: str) -> None:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-# ---- the output folder: settings, rows, resume ----------------------------------------------
-def _json_ready(value):
-    """Plain JSON (no NaN / Infinity, which strict readers refuse): non-finite floats become None."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-class _JobFolder:
-    """`out_root` of one batch job: its settings, the clips finished so far, and rows that survive a kill.
-
-    A folder holding a job of the same kind and settings is resumed; anything else that is not
-    empty is refused, so two jobs never mix in one dataset.
-    """
-
-    def __init__(self, out_root: Path, kind: str, settings: dict):
-        self.root = out_root
-        self.kind = kind
-        self.settings = _json_ready(json.loads(json.dumps(settings)))  # as it reads back from JSON
-        manifest = out_root / MANIFEST
-        if manifest.is_file():
-            try:
-                previous = json.loads(manifest.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise GaitDataError(manifest, f"not valid JSON ({err}); choose another output folder") from None
-            if previous.get("kind") != kind or previous.get("settings") != self.settings:
-                raise ValueError(f"{out_root}: {self._differences(previous)}; choose another output folder")
-        elif out_root.exists() and any(out_root.iterdir()):
-            raise ValueError(f"{out_root}: folder is not empty and holds no {MANIFEST} of an earlier run")
-        out_root.mkdir(parents=True, exist_ok=True)
-        self.rows = self._finished_rows()
-        self.resumed = len(self.rows)
-        # a kill can leave half a line: keep the whole rows, then append after them
-        atomic_write_text(out_root / MANIFEST_ROWS, "".join(json.dumps(r) + "\n" for r in self.rows.values()))
-        self._write_manifest({"status": "running"})
-        self._file = None  # opened on the first row
-
-    def _differences(self, previous: dict) -> str:
-        if previous.get("kind") != self.kind:
-            return f"holds a {previous.get('kind')!r} job, not a {self.kind!r} one"
-        old = previous.get("settings", {})
-        changed = sorted(k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k))
-        detail = ", ".join(f"{k}: {old.get(k)!r} then, {self.settings.get(k)!r} now" for k in changed[:4])
-        return f"holds an earlier run with other settings ({detail})"
-
-    def _finished_rows(self) -> dict[str, dict]:
-        """Rows of clips written by earlier runs whose pkl is still there (skips are retried)."""
-        path = self.root / MANIFEST_ROWS
-        rows: dict[str, dict] = {}
-        if not path.is_file():
-            return rows
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the half-written last line of a killed run
-            if isinstance(row, dict) and row.get("status") == "done" and (self.root / row["output"]).is_file():
-                rows[row["output"]] = row
-        return rows
-
-    def _write_manifest(self, body: dict) -> None:
-        data = {"kind": self.kind, "layout": LAYOUT, **body, "settings": self.settings}
-        atomic_write_text(self.root / MANIFEST, json.dumps(data, indent=1) + "\n")
-
-    def is_done(self, task: _Task) -> bool:
-        return task.output_path in self.rows
-
-    def append(self, row: dict) -> None:
-        """Record a finished (or skipped) clip; on disk before the next clip starts."""
-        row = _json_ready(row)
-        if row["status"] == "done":
-            self.rows[row["output"]] = row
-        if self._file is None:
-            self._file = open(self.root / MANIFEST_ROWS, "a")  # noqa: SIM115 (closed by close())
-        self._file.write(json.dumps(row) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def finish(self, summary: dict) -> dict:
-        self.close()
-        manifest = {"kind": self.kind, "layout": LAYOUT, "status": "complete", **summary, "settings": self.settings}
-        manifest = _json_ready(manifest)
-        atomic_write_text(self.root / MANIFEST, json.dumps(manifest, indent=1, allow_nan=False) + "\n")
-        return manifest
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
 # ---- scores ---------------------------------------------------------------------------------
 class _Scorer:
-    """The judge's scores of a result against its source, and the covariate classifier's reading.
+    """The judge's scores of results against their sources, and the covariate classifier's reading.
 
     Args:
         judge, calibration: the editor's (None: no identity scores).
@@ -388,34 +306,50 @@ class _Scorer:
         else:
             self.classifier = covariate_classifier
             self.unavailable = None if covariate_classifier is not None else "not requested"
-        self._source_key, self._source_embedding = None, None
+        self._last = None  # (keys, embeddings) of the last batch: the retry policy and the scores share them
 
-    def embed_source(self, key, seq: GaitSequence) -> np.ndarray:
-        if self._source_key != key:  # one source often makes several results (augmentation)
-            self._source_key, self._source_embedding = key, self.judge.embed(seq)
-        return self._source_embedding
+    def embed_sources(self, keys: list, sources: list[GaitSequence]) -> np.ndarray:
+        """Judge embeddings `[N, c, p]` of a batch's sources, each distinct source embedded once
+        (one source often makes several results, in augmentation), in one call."""
+        if self._last is not None and self._last[0] == list(keys):
+            return self._last[1]
+        index = {key: i for i, key in reversed(list(enumerate(keys)))}
+        distinct = sorted(set(index.values()))
+        embeddings = self.judge.embed([sources[i] for i in distinct])
+        where = {i: k for k, i in enumerate(distinct)}
+        embeddings = embeddings[[where[index[key]] for key in keys]]
+        self._last = (list(keys), embeddings)
+        return embeddings
 
-    def __call__(self, key, source: GaitSequence, result: GaitSequence, expected: dict | None) -> dict | None:
-        """`{"identity": {cosine, distance, threshold, same_person, ...}, "covariates": {...} or None}`."""
-        if self.judge is None:
-            return None
+    def many(self, keys, sources, results, expected, source_embeddings=None) -> list[dict | None]:
+        """Per result `{"identity": {cosine, distance, threshold, same_person, ...}, "covariates": {...} or None}`
+        (None without a judge); `expected` per result: the covariates it should show, or None."""
+        if self.judge is None or not results:
+            return [None] * len(results)
         from evaluation.clip_scores import covariate_verdict, identity_similarity
 
-        source_embedding = self.embed_source(key, source)
-        embedding = self.judge.embed(result)
-        scores = {"identity": identity_similarity(source_embedding, embedding, self.calibration), "covariates": None}
-        if self.classifier is not None:
-            config = self.classifier.config
-            if tuple(embedding.shape) != (config.in_channels, config.parts_num):
-                self.unavailable = (
-                    f"the covariate classifier reads [{config.in_channels}, {config.parts_num}] embeddings of "
-                    f"{config.judge}, this judge gives {list(embedding.shape)}"
-                )
-                self.classifier = None
-            else:
-                expected = {k: v for k, v in (expected or {}).items() if k in ("view", "clothing", "carrying")}
-                scores["covariates"] = covariate_verdict(self.classifier, embedding, expected)
-        return scores
+        if source_embeddings is None:
+            source_embeddings = self.embed_sources(keys, sources)
+        embeddings = self.judge.embed(results)
+        out = []
+        for source_embedding, embedding, wanted in zip(source_embeddings, embeddings, expected):
+            scores = {
+                "identity": identity_similarity(source_embedding, embedding, self.calibration),
+                "covariates": None,
+            }
+            if self.classifier is not None:
+                config = self.classifier.config
+                if tuple(embedding.shape) != (config.in_channels, config.parts_num):
+                    self.unavailable = (
+                        f"the covariate classifier reads [{config.in_channels}, {config.parts_num}] embeddings of "
+                        f"{config.judge}, this judge gives {list(embedding.shape)}"
+                    )
+                    self.classifier = None
+                else:
+                    wanted = {k: v for k, v in (wanted or {}).items() if k in ("view", "clothing", "carrying")}
+                    scores["covariates"] = covariate_verdict(self.classifier, embedding, wanted)
+            out.append(scores)
+        return out
 
 
 # ---- the shared runner ----------------------------------------------------------------------
@@ -437,80 +371,164 @@ def _progress_callback(progress: ProgressArg, desc: str):
     return update, lambda: bars and bars[0].close()
 
 
-def _run_tasks(tasks: list[_Task], job: _JobFolder, run_one, scorer, progress: ProgressArg, desc: str):
-    """Do every task not done yet; returns (rows written now, skipped rows, seconds spent).
+def _person(task: _Task) -> str:
+    return task.source.key[0]
 
-    `run_one(task, seq) -> (result GaitSequence, extra row fields)` makes one result. Unreadable
-    and too-short sources are skipped with the reason; any other error stops the job (naming the
-    clip) with everything finished so far kept for a rerun.
-    """
+
+def _read_batch(batch: list[_Task]) -> tuple[dict, dict]:
+    """The batch's sources read once each → ({source key: clip}, {output path: why it is skipped})."""
     from generators.editor import MIN_FRAMES
 
-    update, close = _progress_callback(progress, desc)
-    total, done = len(tasks), sum(job.is_done(t) for t in tasks)
-    written, skipped = [], []
-    started = time.perf_counter()
-    update(done, total)
-    by_source: dict[tuple, list[_Task]] = {}
-    for task in tasks:
-        by_source.setdefault(task.source.key, []).append(task)
-    try:
-        for group in by_source.values():
-            pending = [t for t in group if not job.is_done(t)]
-            if not pending:
-                continue
-            source = pending[0].source
-            seq, unreadable = None, None
+    clips, unreadable, reasons = {}, {}, {}
+    for task in batch:
+        key = task.source.key
+        if key not in clips and key not in unreadable:
             try:
-                seq = source.read()
+                clips[key] = task.source.read()
             except GaitDataError as err:
-                unreadable = f"unreadable: {err.problem}"
-            for task in pending:
-                row = {"source": source.path, "output": task.output_path}
-                reason = unreadable
-                if seq is not None and task.action != "copy" and seq.num_frames < MIN_FRAMES:
-                    reason = f"too short: {seq.num_frames} frames, at least {MIN_FRAMES} are needed"
-                if reason is not None:
-                    row.update(status="skipped", reason=reason)
-                    skipped.append(row)
-                    logger.warning("skipped %s: %s", source.path, reason)
-                else:
-                    clip_started = time.perf_counter()
-                    try:
-                        result, extra = run_one(task, seq)
-                    except ValueError as err:
-                        raise ValueError(f"{source.path}: {err}") from err
-                    subject, condition, view = task.output
-                    result = dataclasses.replace(result, subject=subject, condition=condition, view=view)
-                    write_pkl_sequence(job.root, result)
-                    expected = task.target if task.action == "edit" else extra.pop("expected", None)
-                    scores = None if task.action == "copy" else scorer(source.key, seq, result, expected)
-                    row.update(
-                        status="done",
-                        action=task.action,
-                        subject=subject,
-                        condition=condition,
-                        view=view,
-                        frames=result.num_frames,
-                        seed=task.seed,
-                        **extra,
-                    )
-                    if scores is not None:
-                        row["scores"] = scores
-                    row["seconds"] = round(time.perf_counter() - clip_started, 3)  # making, writing, scoring
-                    written.append(row)
+                unreadable[key] = f"unreadable: {err.problem}"
+        if key in unreadable:
+            reasons[task.output_path] = unreadable[key]
+        elif task.action != "copy" and clips[key].num_frames < MIN_FRAMES:
+            frames = clips[key].num_frames
+            reasons[task.output_path] = f"too short: {frames} frames, at least {MIN_FRAMES} are needed"
+    return clips, reasons
+
+
+def _run_tasks(
+    tasks: list[_Task],
+    job: JobFolder,
+    pipeline,
+    make_batch,
+    scorer: _Scorer,
+    progress: ProgressArg,
+    desc: str,
+    batch_clips: int,
+) -> dict:
+    """Do this process's share of the tasks not done yet, a batch of people at a time.
+
+    `pipeline` is the editor's generation pipeline; `make_batch(tasks, clips)` makes a whole
+    batch: per task (result GaitSequence, extra row fields, expected covariates or None). The
+    batches (`person_batches`) are the same whatever the number of processes and whatever is done
+    already, so each clip comes out the same in a 1-process run, a sharded one and a resumed one;
+    a batch only partly written by a killed run is made again and its missing clips written.
+    Unreadable and too-short sources are skipped with the reason; any other error stops the job
+    (naming the batch) with everything finished so far kept for a rerun. Every row is on disk as
+    soon as its clip is.
+
+    Returns:
+        This process's share: `{"shard", "index", "count", "clips", "people"}`.
+    """
+    shard = job.shard
+    groups = person_groups(person_batches(tasks, _person, batch_clips), _person)
+    pending = [g for g in groups if not all(job.is_done(t.output_path) for b in g for t in b)]
+    mine = shard.take(pending)
+    batches = [b for g in mine for b in g]
+    share = {
+        "shard": str(shard),
+        "index": shard.index + 1,
+        "count": shard.count,
+        "clips": sum(len(b) for b in batches),
+        "people": len({_person(t) for b in batches for t in b}),
+    }
+    logger.info("%s: %d clips of %d people to make", shard, share["clips"], share["people"])
+    update, close = _progress_callback(progress, desc if shard.count == 1 else f"{desc} ({shard})")
+    total = share["clips"]
+    done = sum(job.is_done(t.output_path) for b in batches for t in b)
+    update(done, total)
+    try:
+        for batch in batches:
+            clips, reasons = _read_batch(batch)
+            for task in batch:
+                if task.output_path in reasons:
+                    row = {"source": task.source.path, "output": task.output_path}
+                    job.append({**row, "status": "skipped", "reason": reasons[task.output_path]})
+                    logger.warning("skipped %s: %s", task.source.path, reasons[task.output_path])
+                    done += 1
+                    update(done, total)
+            runnable = [t for t in batch if t.output_path not in reasons]
+            if all(job.is_done(t.output_path) for t in runnable):
+                continue
+            # the whole batch, finished clips too: each clip's result depends on its batch
+            sources = [clips[t.source.key] for t in runnable]
+            try:
+                made = make_batch(runnable, sources)
+            except ValueError as err:
+                names = ", ".join(t.source.path for t in runnable[:3]) + (", ..." if len(runnable) > 3 else "")
+                raise ValueError(f"{names}: {err}") from err
+            results = []
+            for task, (result, _, _) in zip(runnable, made):
+                subject, condition, view = task.output
+                results.append(dataclasses.replace(result, subject=subject, condition=condition, view=view))
+            scored = [i for i, t in enumerate(runnable) if t.action != "copy"]
+            scores = dict(
+                zip(
+                    scored,
+                    scorer.many(
+                        [runnable[i].source.key for i in scored],
+                        [sources[i] for i in scored],
+                        [results[i] for i in scored],
+                        [made[i][2] for i in scored],
+                    ),
+                )
+            )
+            for i, (task, result, (_, extra, _)) in enumerate(zip(runnable, results, made)):
+                if job.is_done(task.output_path):
+                    continue
+                write_pkl_sequence(job.root, result)
+                row = {
+                    "source": task.source.path,
+                    "output": task.output_path,
+                    "status": "done",
+                    "action": task.action,
+                    "subject": result.subject,
+                    "condition": result.condition,
+                    "view": result.view,
+                    "frames": result.num_frames,
+                    "seed": task.seed,
+                    **extra,
+                }
+                if scores.get(i) is not None:
+                    row["scores"] = scores[i]
                 job.append(row)
                 done += 1
                 update(done, total)
     finally:
         close()
         job.close()
-    return written, skipped, time.perf_counter() - started
+    return share
 
 
-def _summary(job: _JobFolder, tasks: list[_Task], written, skipped, seconds: float, scorer) -> dict:
+def _finish(
+    job: JobFolder, tasks: list[_Task], scorer: _Scorer, share: dict, started: float, batch_clips: int, complete=None
+) -> dict:
+    """Gather every process's rows, let the main process write the manifest; every process returns it.
+
+    `complete(summary)` adds a job's own fields to the summary (main process only). The returned
+    manifest also says, under "shard", what this process made (not written to the file: it
+    differs from process to process).
+    """
+    this_run = job.gather()
+    summary, rows = None, None
+    if job.shard.is_main:
+        order = {t.output_path: i for i, t in enumerate(tasks)}
+        written = sorted((r for r in this_run if r["status"] == "done"), key=lambda r: order[r["output"]])
+        skipped = sorted((r for r in this_run if r["status"] == "skipped"), key=lambda r: order[r["output"]])
+        summary = _summary(job, tasks, written, skipped, time.perf_counter() - started, scorer)
+        summary["batch_clips"] = int(batch_clips)
+        summary["processes"] = job.shard.count
+        if complete is not None:
+            summary = complete(summary)
+        by_output = {r["output"]: r for r in skipped} | {r["output"]: r for r in summary["sequences"]}
+        rows = [by_output[t.output_path] for t in tasks if t.output_path in by_output]
+    manifest = job.finish(summary, rows)
+    logger.debug("%s: %s", job.root, manifest["counts"])
+    return {**manifest, "shard": {**share, "main": job.shard.is_main}}
+
+
+def _summary(job: JobFolder, tasks: list[_Task], written, skipped, seconds: float, scorer) -> dict:
     """Counts, skipped clips, and every finished row (this run's and earlier runs')."""
-    rows = [job.rows[t.output_path] for t in tasks if job.is_done(t)]
+    rows = [job.rows[t.output_path] for t in tasks if job.is_done(t.output_path)]
     generated = [r for r in rows if r["action"] != "copy"]
     counts = {
         "clips": len(tasks),
@@ -539,28 +557,36 @@ def _summary(job: _JobFolder, tasks: list[_Task], written, skipped, seconds: flo
     return summary
 
 
-def _edit_runner(editor, strength, steps, guidance, method):
-    def run_one(task: _Task, seq: GaitSequence):
-        target = task.target
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = editor.edit(
-                seq,
-                view=target["view"],
-                clothing=target["clothing"],
-                carrying=target["carrying"],
-                strength=strength,
-                steps=steps,
-                guidance=guidance,
-                seed=task.seed,
-                method=method,
-            )
-        extra = {"target": target}
-        if any("equal the source" in str(w.message) for w in caught):
-            extra["note"] = "covariates already as requested: re-rendered"
-        return result, extra
+def _edit_maker(editor, strength, steps, guidance, method):
+    """`make_batch` of edits: one `edit_many` call for the batch (copies pass through)."""
+    from generators.editor import source_covariates
 
-    return run_one
+    def make_batch(tasks: list[_Task], clips: list[GaitSequence]):
+        edits = [i for i, t in enumerate(tasks) if t.action == "edit"]
+        made = {}
+        if edits:
+            targets = [tasks[i].target for i in edits]
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*requested covariates equal the source")
+                results = editor.edit_many(
+                    [clips[i] for i in edits],
+                    view=[t["view"] for t in targets],
+                    clothing=[t["clothing"] for t in targets],
+                    carrying=[t["carrying"] for t in targets],
+                    strength=strength,
+                    steps=steps,
+                    guidance=guidance,
+                    seeds=[tasks[i].seed for i in edits],
+                    method=method,
+                )
+            for i, result in zip(edits, results):
+                extra = {"target": tasks[i].target}
+                if tasks[i].target == source_covariates(clips[i]):  # the editor's no-op warning
+                    extra["note"] = "covariates already as requested: re-rendered"
+                made[i] = (result, extra, tasks[i].target)
+        return [made.get(i, (clip, {}, None)) for i, clip in enumerate(clips)]
+
+    return make_batch
 
 
 def _source_settings(data_root, kind, subjects, conditions, views) -> dict:
@@ -582,16 +608,18 @@ def edit_dataset(
     view: float | str | None = None,
     clothing: str | None = None,
     carrying: str | None = None,
-    strength: float = 0.7,
+    strength: float = EDIT.strength,
     seed: int = 0,
-    steps: int = 20,
+    steps: int = EDIT.steps,
     subjects: Sequence[str] | None = None,
     conditions: Sequence[str] | None = None,
     views: Sequence[str] | None = None,
-    guidance: float = 2.0,
-    method: str = "invert",
+    guidance: float = EDIT.guidance,
+    method: str = EDIT.method,
     covariate_classifier="auto",
     progress: ProgressArg = None,
+    batch_clips: int = BATCH_CLIPS,
+    shard: Shard | None = None,
 ) -> dict:
     """Edit every clip of a dataset (or one clip) into new covariates, identity and motion kept.
 
@@ -608,7 +636,14 @@ def edit_dataset(
         subjects, conditions, views: keep only these clips of a dataset (as `scan_opengait`).
         covariate_classifier: "auto" (the bundled one when installed), a `CovariateClassifier`,
             or None.
-        progress: `progress(done, total)` after each clip, or True for a tqdm bar.
+        progress: `progress(done, total)` after each clip of this process's share, or True for
+            a tqdm bar.
+        batch_clips: clips made together (whole people packed into batches of at most this many;
+            `studio.pipelines.sharding.person_batches`). A clip's pixels depend on its batch (by
+            the float rounding of batched arithmetic), so runs with the same `batch_clips` write
+            the same bytes, in any number of processes.
+        shard: this process's share of the job; default `current_shard()` (the whole job when run
+            alone, a share of the people under `torchrun` / `accelerate launch`).
 
     Returns:
         The manifest (also `out_root/manifest.json`): settings, counts (`clips`, `written`,
@@ -640,13 +675,12 @@ def edit_dataset(
         "guidance": float(guidance),
         "method": method,
     }
-    job = _JobFolder(Path(out_root), "gait-studio edited dataset", settings)
+    started = time.perf_counter()
+    job = JobFolder(Path(out_root), "gait-studio edited dataset", settings, shard or current_shard(), layout=LAYOUT)
     scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
-    run_one = _edit_runner(editor, strength, steps, guidance, method)
-    written, skipped, seconds = _run_tasks(tasks, job, run_one, scorer, progress, "editing")
-    manifest = job.finish(_summary(job, tasks, written, skipped, seconds, scorer))
-    logger.debug("%s: %s", out_root, manifest["counts"])
-    return manifest
+    make_batch = _edit_maker(editor, strength, steps, guidance, method)
+    share = _run_tasks(tasks, job, editor.pipeline, make_batch, scorer, progress, "editing", batch_clips)
+    return _finish(job, tasks, scorer, share, started, batch_clips)
 
 
 # ---- anonymize ------------------------------------------------------------------------------
@@ -655,17 +689,19 @@ def anonymize_dataset(
     data_root: str | os.PathLike,
     out_root: str | os.PathLike,
     *,
-    strength: float = 0.9,
+    strength: float = ANONYMIZE.strength,
     seed: int = 0,
-    steps: int = 20,
+    steps: int = ANONYMIZE.steps,
     subjects: Sequence[str] | None = None,
     conditions: Sequence[str] | None = None,
     views: Sequence[str] | None = None,
-    guidance: float = 2.0,
-    method: str = "invert",
-    max_attempts: int = 3,
+    guidance: float = ANONYMIZE.guidance,
+    method: str = ANONYMIZE.method,
+    max_attempts: int = ANONYMIZE.max_attempts,
     covariate_classifier="auto",
     progress: ProgressArg = None,
+    batch_clips: int = BATCH_CLIPS,
+    shard: Shard | None = None,
 ) -> dict:
     """Anonymize every clip of a dataset (or one clip): same walk, view and clothing, somebody else.
 
@@ -715,46 +751,53 @@ def anonymize_dataset(
         "judge_threshold": float(editor.calibration["threshold"]),
         "judge_metric": editor.calibration["metric"],
     }
-    job = _JobFolder(Path(out_root), "gait-studio anonymized dataset", settings)
+    started = time.perf_counter()
+    kind = "gait-studio anonymized dataset"
+    job = JobFolder(Path(out_root), kind, settings, shard or current_shard(), layout=LAYOUT)
     scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
 
-    def run_one(task: _Task, seq: GaitSequence):
+    def make_batch(tasks: list[_Task], clips: list[GaitSequence]):
+        """The whole batch anonymized together; only the clips the judge still verifies are retried."""
         from generators.editor import source_covariates
         from studio.pipelines.anonymization import anonymize_until_unverified
 
-        (result,) = anonymize_until_unverified(
+        results = anonymize_until_unverified(
             editor,
             editor.judge,
             editor.calibration,
-            [seq],
-            [task.seed],
+            clips,
+            [t.seed for t in tasks],
             strength=strength,
             max_attempts=max_attempts,
-            source_embeddings=scorer.embed_source(task.source.key, seq)[None],
+            source_embeddings=scorer.embed_sources([t.source.key for t in tasks], clips),
             steps=steps,
             guidance=guidance,
             method=method,
         )
-        return result.sequence, {
-            "leaks": bool(result.leaks),
-            "judge_distance": round(result.source_distance, 5),
-            "threshold": result.threshold,
-            "attempts": result.attempts,
-            "target_similarity_to_source": round(result.target_similarity_to_source, 5),
-            "expected": source_covariates(seq),
-        }
+        made = []
+        for clip, result in zip(clips, results):
+            extra = {
+                "leaks": bool(result.leaks),
+                "judge_distance": round(result.source_distance, 5),
+                "threshold": result.threshold,
+                "attempts": result.attempts,
+                "target_similarity_to_source": round(result.target_similarity_to_source, 5),
+            }
+            made.append((result.sequence, extra, source_covariates(clip)))
+        return made
 
-    written, skipped, seconds = _run_tasks(tasks, job, run_one, scorer, progress, "anonymizing")
-    summary = _summary(job, tasks, written, skipped, seconds, scorer)
-    leaking = [r["output"] for r in summary["sequences"] if r["leaks"]]
-    summary["counts"].update(leaks=len(leaking), anonymous=summary["counts"]["written"] - len(leaking))
-    summary["leaking"] = leaking
-    manifest = job.finish(summary)
-    if leaking:
-        logger.warning(
-            "%d of %d anonymized clips still verify as their source", len(leaking), len(summary["sequences"])
-        )
-    return manifest
+    def complete(summary: dict) -> dict:
+        leaking = [r["output"] for r in summary["sequences"] if r["leaks"]]
+        summary["counts"].update(leaks=len(leaking), anonymous=summary["counts"]["written"] - len(leaking))
+        summary["leaking"] = leaking
+        if leaking:
+            logger.warning(
+                "%d of %d anonymized clips still verify as their source", len(leaking), len(summary["sequences"])
+            )
+        return summary
+
+    share = _run_tasks(tasks, job, editor.pipeline, make_batch, scorer, progress, "anonymizing", batch_clips)
+    return _finish(job, tasks, scorer, share, started, batch_clips, complete)
 
 
 # ---- augment --------------------------------------------------------------------------------
@@ -780,13 +823,15 @@ def augment_dataset(
     views: Sequence[str] | None = None,
     strength: float = 0.8,
     seed: int = 0,
-    steps: int = 20,
+    steps: int = EDIT.steps,
     sources: str | Sequence[str] = "nm",
     include_real: bool = False,
-    guidance: float = 2.0,
-    method: str = "invert",
+    guidance: float = EDIT.guidance,
+    method: str = EDIT.method,
     covariate_classifier="auto",
     progress: ProgressArg = None,
+    batch_clips: int = BATCH_CLIPS,
+    shard: Shard | None = None,
 ) -> dict:
     """Edit every TRAINING subject's clips into new conditions: an augmentation set for any OpenGait trainer.
 
@@ -859,28 +904,26 @@ def augment_dataset(
         "guidance": float(guidance),
         "method": method,
     }
-    job = _JobFolder(Path(out_root), "gait-studio augmentation set", settings)
+    started = time.perf_counter()
+    job = JobFolder(Path(out_root), "gait-studio augmentation set", settings, shard or current_shard(), layout=LAYOUT)
     scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
-    edit_one = _edit_runner(editor, strength, steps, guidance, method)
+    make_batch = _edit_maker(editor, strength, steps, guidance, method)
 
-    def run_one(task: _Task, seq: GaitSequence):
-        if task.action == "copy":
-            return seq, {}
-        return edit_one(task, seq)
+    def complete(summary: dict) -> dict:
+        subjects = sorted({r["subject"] for r in summary["sequences"]})
+        missing = sorted(set(split.train) - {t.source.key[0] for t in tasks})
+        write_partition(Path(out_root) / PARTITION, Partition(train=subjects, test=[]))
+        summary.update(
+            conditions_added=[f"{k}-{GENERATED_TAG}-*" for k in kinds],
+            subjects=subjects,
+            train_subjects_without_sources=missing,
+            partition=PARTITION,
+        )
+        summary["counts"]["real_copied"] = sum(r["action"] == "copy" for r in summary["sequences"])
+        return summary
 
-    written, skipped, seconds = _run_tasks(tasks, job, run_one, scorer, progress, "augmenting")
-    summary = _summary(job, tasks, written, skipped, seconds, scorer)
-    subjects = sorted({r["subject"] for r in summary["sequences"]})
-    missing = sorted(set(split.train) - {t.source.key[0] for t in tasks})
-    write_partition(Path(out_root) / PARTITION, Partition(train=subjects, test=[]))
-    summary.update(
-        conditions_added=[f"{k}-{GENERATED_TAG}-*" for k in kinds],
-        subjects=subjects,
-        train_subjects_without_sources=missing,
-        partition=PARTITION,
-    )
-    summary["counts"]["real_copied"] = sum(r["action"] == "copy" for r in summary["sequences"])
-    return job.finish(summary)
+    share = _run_tasks(tasks, job, editor.pipeline, make_batch, scorer, progress, "augmenting", batch_clips)
+    return _finish(job, tasks, scorer, share, started, batch_clips, complete)
 
 
 __all__ = [

@@ -64,6 +64,7 @@ from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
 from generators.baselines import blur_silhouettes, morph_silhouettes
 from generators.conditions import parse_view, view_name
 from generators.editor import MIN_FRAMES
+from generators.settings import ANONYMIZE, EDIT
 from recognizers.covariates import angular_error
 from studio.data import GaitDataError, GaitSequence, read_partition
 from studio.data.atomic import atomic_write_text
@@ -197,13 +198,14 @@ def evaluate_editor(
     views_per_subject: int = 3,
     probe_condition: str = "nm-05",
     view_shift: float = 54.0,
-    edit_strength: float = 0.7,
-    anonymize_strength: float = 0.9,
-    steps: int = 20,
-    guidance: float = 2.0,
-    identity_guidance: float | None = None,
-    method: str = "invert",
-    max_attempts: int = 3,
+    edit_strength: float = EDIT.strength,
+    anonymize_strength: float = ANONYMIZE.strength,
+    steps: int = EDIT.steps,
+    guidance: float = EDIT.guidance,
+    identity_guidance: float | None = EDIT.identity_guidance,
+    edit_method: str = EDIT.method,
+    anonymize_method: str = ANONYMIZE.method,
+    max_attempts: int = ANONYMIZE.max_attempts,
     baseline_strengths: Sequence[float] = (0.5, 1.0),
     seed: int = 0,
     parts: Sequence[str] = PARTS,
@@ -224,7 +226,8 @@ def evaluate_editor(
         views_per_subject: source clips per subject (one per view).
         probe_condition: the source clips' condition (a normal-walking probe, never gallery).
         view_shift: degrees between a source's view and its VIEW edit's.
-        edit_strength, anonymize_strength, steps, guidance, method, max_attempts: editor settings.
+        edit_strength, anonymize_strength, steps, guidance, edit_method, anonymize_method,
+            max_attempts: editor settings (defaults: `generators.settings`).
         identity_guidance: the identity's own guidance scale (None = `guidance`).
         baseline_strengths: strengths at which both baselines are measured.
         seed: source draw and editor seeds (source i uses `seed + i`).
@@ -322,7 +325,7 @@ def evaluate_editor(
             edit_strength,
             steps,
             (guidance, identity_guidance),
-            method,
+            edit_method,
             seed,
             progress,
         )
@@ -339,7 +342,7 @@ def evaluate_editor(
                 steps=steps,
                 guidance=guidance,
                 identity_guidance=identity_guidance,
-                method=method,
+                method=anonymize_method,
                 max_attempts=max_attempts,
             ),
             seed,
@@ -363,7 +366,8 @@ def evaluate_editor(
             "steps": steps,
             "guidance": guidance,
             "identity_guidance": identity_guidance,
-            "method": method,
+            "edit_method": edit_method,
+            "anonymize_method": anonymize_method,
             "max_attempts": max_attempts,
             "baseline_strengths": list(baseline_strengths),
             "seed": seed,

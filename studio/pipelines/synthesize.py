@@ -1,13 +1,12 @@
 """Synthesize a dataset of novel people: identities × views × conditions, in the OpenGait layout.
 
-The web app's Synthesize tab and (later) the CLI call `synthesize_dataset`. Identities come from
+The web app's Synthesize tab and `studio synthesize` call `synthesize_dataset`. Identities come from
 the generator's identity bank when it ships one (novel mixes of real identities, pushed away
 from each of them), else they are random unit vectors in the conditioner's embedding space.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -15,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.atomic import atomic_write_text
-from studio.data.opengait import Partition, write_partition, write_pkl_sequence
+from studio.data.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
 
 CONDITION_TYPES = ("nm", "bg", "cl")
+LAYOUT = "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]"
 CONDITION_COVARIATES = {"nm": ("normal", "none"), "bg": ("normal", "bag"), "cl": ("coat", "none")}
 MAX_IDENTITIES = 100
 # share of the starting noise common to one novel person's clips (`GaitGenerationPipeline.person_noise`).
@@ -129,6 +128,11 @@ def _check_request(num_identities: int, views: Sequence[str], conditions: Sequen
     return list(dict.fromkeys(view_names)), list(dict.fromkeys(kinds))
 
 
+def _clip_path(subject: str, kind: str, view: str) -> str:
+    """Where a novel person's clip of one (condition type, view) lies, as the pipeline names it (`nm-01`)."""
+    return sequence_pkl_path("", subject, f"{kind}-01", view).as_posix()
+
+
 def synthesize_dataset(
     pipeline,
     out_root: str | os.PathLike,
@@ -144,20 +148,32 @@ def synthesize_dataset(
     judge=None,
     references=None,
     identity_noise: float = IDENTITY_NOISE,
+    shard=None,
+    cancel: Callable[[], None] | None = None,
 ) -> dict:
     """Generate every (novel identity, view, condition) clip and write an OpenGait-layout dataset.
+
+    Each novel person's clips are made in one pipeline call, from seeds of the job's `seed` and
+    the person's number, so a person comes out the same in any run. The job resumes: rerun it
+    with the same settings after an interruption and the people not finished are made (a person
+    only partly written is made again whole, the missing clips written). Under `torchrun` /
+    `accelerate launch` each process makes a share of the people (`studio.pipelines.sharding`)
+    and the main one writes the manifest, the partition and the novelty check: the files are
+    byte for byte those of a one-process run.
 
     Args:
         pipeline: a `GaitGenerationPipeline` (e.g. from `load_synthesis_pipeline`).
         out_root: dataset folder to write (`<subject>/<condition>/<view>/<view>.pkl`,
-            `partition.json`, `manifest.json`); every file is written atomically.
+            `partition.json`, `manifest.json`, `manifest.jsonl` with one row per clip as it is
+            written); every file is written atomically. A folder holding another job, or files
+            but no manifest, is refused.
         num_identities: novel people to make (1–100); subjects are named `novel-001`, ...
         views: views as dataset names (`'000'` ... `'180'`).
         conditions: condition types `nm` / `bg` / `cl` (or names like `nm-01`).
         seed: identities and sampling follow from it.
         num_frames, steps, guidance: passed to the pipeline.
         bank_folder: an identity bank to draw novel identities from (None or missing: random).
-        progress: called as `progress(identities_done, num_identities)`.
+        progress: called as `progress(identities_done, identities)` for this process's share.
         judge, references: a judge recognizer (never the conditioner) and the known people's
             `evaluation.novelty.ReferenceTemplates` in its space: when both are given, every
             identity is checked — distinct from every known person (below the template threshold
@@ -165,11 +181,17 @@ def synthesize_dataset(
             the verdicts go into the manifest.
         identity_noise: share of the starting noise common to all clips of one person (0: every
             clip its own noise, so one "person" varies from clip to clip; 1: identical noise).
+        shard: this process's share (default `current_shard()`).
+        cancel: called between sampler steps (`GaitGenerationPipeline.__call__`); what it raises
+            stops the job, the people already written kept for a rerun.
 
     Returns:
         The manifest (also written as `manifest.json`): settings, identities and every sequence
-        with its pkl path relative to `out_root`, and `novelty` when checked.
+        with its pkl path relative to `out_root`, and `novelty` when checked; under "shard",
+        what this process made.
     """
+    from studio.pipelines.sharding import JobFolder, current_shard
+
     view_names, kinds = _check_request(num_identities, views, conditions)
     if not 0.0 <= float(identity_noise) <= 1.0:
         raise ValueError(
@@ -177,71 +199,82 @@ def synthesize_dataset(
         )
     out_root = Path(out_root)
     started = time.time()
+    settings = {
+        "num_identities": int(num_identities),
+        "views": view_names,
+        "conditions": kinds,
+        "seed": int(seed),
+        "num_frames": int(num_frames),
+        "steps": int(steps),
+        "guidance": float(guidance),
+        "identity_noise": float(identity_noise),
+    }
+    shard = shard or current_shard()
+    job = JobFolder(out_root, "gait-studio synthetic dataset", settings, shard, key="path", layout=LAYOUT)
     embeddings, identity_info = novel_identities(pipeline, int(num_identities), seed, bank_folder)
     # one clip per (view, condition) for each identity, in one pipeline call
     grid = [(v, k) for k in kinds for v in view_names]
     clothing = [CONDITION_COVARIATES[k][0] for _, k in grid]
     carrying = [CONDITION_COVARIATES[k][1] for _, k in grid]
-    sequences, identities, clips_made = [], [], []
+    subjects = [f"novel-{i + 1:03d}" for i in range(len(embeddings))]
+    paths = [[_clip_path(subject, k, v) for v, k in grid] for subject in subjects]
+    pending = [i for i in range(len(embeddings)) if not all(job.is_done(p) for p in paths[i])]
+    mine = shard.take(pending)  # whole people: a person's clips share their noise and reference
+    share = {"shard": str(shard), "index": shard.index + 1, "count": shard.count, "people": len(mine),
+             "clips": len(mine) * len(grid)}  # fmt: skip
+    total = len(mine) + (len(embeddings) - len(pending) if shard.count == 1 else 0)
     if progress:
-        progress(0, len(embeddings))
-    for i, embedding in enumerate(embeddings):
-        subject = f"novel-{i + 1:03d}"
-        clips = pipeline(
-            identity=pipeline.novel_person(embedding, seed * 100_003 + i, steps, guidance),
-            view=[v for v, _ in grid],
-            clothing=clothing,
-            carrying=carrying,
-            num_clips=len(grid),
-            num_frames=num_frames,
-            steps=steps,
-            guidance=guidance,
-            seed=seed * 100_003 + i,
-            subject=subject,
-            latents=pipeline.person_noise(len(grid), num_frames, seed * 100_003 + i, identity_noise),
-        )
-        clips_made.extend(clips)
-        for (view, _), clip in zip(grid, clips):
-            clip.view = view  # the requested name, exactly as the dataset will call it
-            path = write_pkl_sequence(out_root, clip)
-            sequences.append(
-                {
-                    "subject": subject,
-                    "condition": clip.condition,
-                    "view": view,
-                    "frames": clip.num_frames,
-                    "path": path.relative_to(out_root).as_posix(),
-                }
+        progress(total - len(mine), total)
+    try:
+        for done, i in enumerate(mine, start=total - len(mine) + 1):
+            person_seed = seed * 100_003 + i
+            clips = pipeline(
+                identity=pipeline.novel_person(embeddings[i], person_seed, steps, guidance, cancel=cancel),
+                view=[v for v, _ in grid],
+                clothing=clothing,
+                carrying=carrying,
+                num_clips=len(grid),
+                num_frames=num_frames,
+                steps=steps,
+                guidance=guidance,
+                seed=person_seed,
+                subject=subjects[i],
+                latents=pipeline.person_noise(len(grid), num_frames, person_seed, identity_noise),
+                cancel=cancel,
             )
-        identities.append({"subject": subject, **identity_info[i]})
-        if progress:
-            progress(i + 1, len(embeddings))
-    novelty = None
-    if judge is not None and references is not None:
-        embeddings_judge = judge.embed(clips_made, bf16=True)
-        novelty = references.check(embeddings_judge, [c.subject for c in clips_made])
-        for d in identities:
-            d["novelty"] = novelty["per_identity"][d["subject"]]
-        novelty = {k: v for k, v in novelty.items() if k != "per_identity"}
-    subjects = [d["subject"] for d in identities]
-    write_partition(out_root / "partition.json", Partition(train=subjects, test=[]))
-    manifest = {
-        "kind": "gait-studio synthetic dataset",
-        "layout": "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]",
-        "settings": {
-            "num_identities": int(num_identities),
-            "views": view_names,
-            "conditions": kinds,
-            "seed": int(seed),
-            "num_frames": int(num_frames),
-            "steps": int(steps),
-            "guidance": float(guidance),
-            "identity_noise": float(identity_noise),
-        },
-        "identities": identities,
-        "novelty": novelty,
-        "sequences": sequences,
-        "seconds": round(time.time() - started, 2),
-    }
-    atomic_write_text(out_root / "manifest.json", json.dumps(manifest, indent=1) + "\n")
-    return manifest
+            for (view, _), clip, path in zip(grid, clips, paths[i]):
+                if job.is_done(path):
+                    continue
+                clip.view = view  # the requested name, exactly as the dataset will call it
+                written = write_pkl_sequence(out_root, clip).relative_to(out_root).as_posix()
+                job.append({"subject": subjects[i], "condition": clip.condition, "view": view,
+                            "frames": clip.num_frames, "path": written, "status": "done"})  # fmt: skip
+            if progress:
+                progress(done, total)
+    finally:
+        job.close()
+    this_run = job.gather()
+    body, rows = None, None
+    if shard.is_main:
+        rows = [job.rows[p] for person in paths for p in person if p in job.rows]
+        identities = [{"subject": s, **info} for s, info in zip(subjects, identity_info)]
+        novelty = None
+        if judge is not None and references is not None:
+            from studio.data.readers import read_sequence
+
+            clips_made = [read_sequence(out_root / r["path"]) for r in rows]  # as written, by any process
+            novelty = references.check(judge.embed(clips_made, bf16=True), [r["subject"] for r in rows])
+            for d in identities:
+                d["novelty"] = novelty["per_identity"][d["subject"]]
+            novelty = {k: v for k, v in novelty.items() if k != "per_identity"}
+        write_partition(out_root / "partition.json", Partition(train=subjects, test=[]))
+        body = {
+            "counts": {"clips": len(rows), "written_this_run": len(this_run), "resumed": job.resumed},
+            "identities": identities,
+            "novelty": novelty,
+            "sequences": rows,
+            "processes": shard.count,
+            "seconds": round(time.time() - started, 2),
+        }
+    manifest = job.finish(body, rows)
+    return {**manifest, "shard": {**share, "main": shard.is_main}}
