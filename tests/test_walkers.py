@@ -1,5 +1,6 @@
 """Procedural walkers: determinism, covariates, CASIA-B realism, mocap calibration, dataset writer."""
 
+import hashlib
 import json
 from dataclasses import replace
 
@@ -22,6 +23,7 @@ from studio.data.walkers import (
 )
 from studio.data.walkers.covariates import sample_bag, sample_coat
 from studio.data.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
+from studio.data.walkers.style import WALKER_STYLES
 
 CLEAN = {"edge_noise": 0.0, "hole_rate": 0.0, "shadow": 0.0}  # noise-free camera, for geometric checks
 
@@ -271,3 +273,109 @@ def test_default_conditions_are_casia_b():
         "cl-01",
         "cl-02",
     )
+
+
+# --- walker styles: the default stays, the calibrated one is opt-in ------------------------------
+
+# Measured on a render made before walker styles existed: the bundled models were trained on
+# exactly these walkers, so the default style must keep rendering them byte for byte.
+DEFAULT_RENDER = {
+    "num_subjects": 4,
+    "conditions": ["nm-01", "bg-01", "bg-02", "cl-01", "cl-02"],
+    "views": ["000", "054", "090", "180"],
+    "frames": (6, 9),
+}
+DEFAULT_RENDER_SHA256 = "8a5b46333d6ddfa1821c084d1df6eabf8076b8e77acba929e15298998677d85a"
+DEFAULT_TRUTH_SHA256 = "e2226454a59bbe9c1f4b2952b433a198a35bee108eae4993c6bd8dceb67ff516"
+
+
+def _render_digest(root) -> str:
+    digest = hashlib.sha256()
+    for pkl in sorted(root.rglob("*.pkl")):
+        digest.update(str(pkl.relative_to(root)).encode())
+        digest.update(pkl.read_bytes())
+    return digest.hexdigest()
+
+
+def test_the_default_style_renders_the_same_bytes_as_before_styles_existed(tmp_path):
+    render_walker_dataset(tmp_path / "d", workers=1, **DEFAULT_RENDER)
+    assert _render_digest(tmp_path / "d") == DEFAULT_RENDER_SHA256
+    truth = json.loads((tmp_path / "d" / "ground_truth.json").read_text())
+    assert truth.pop("style") == "default"
+    # Apart from the style's name, the ground truth is the one written before styles existed.
+    old_layout = json.dumps({"seed": truth.pop("seed"), **truth}, separators=(",", ":")) + "\n"
+    assert hashlib.sha256(old_layout.encode()).hexdigest() == DEFAULT_TRUTH_SHA256
+
+
+def test_the_calibrated_style_is_opt_in_and_recorded(tmp_path):
+    assert WALKER_STYLES == ("default", "calibrated")
+    root = tmp_path / "cal"
+    summary = render_walker_dataset(root, workers=1, style="calibrated", **SMALL)
+    assert summary["style"] == "calibrated" and summary["written"] == 18
+    manifest = json.loads((root / "walkers_manifest.json").read_text())
+    assert manifest["settings"]["style"] == "calibrated"
+    truth = json.loads((root / "ground_truth.json").read_text())
+    assert truth["style"] == "calibrated" and "arm_abduction" in truth["calibrated_look"]
+    person = truth["identities"]["001"]
+    assert person["outfit"]["lower"] in ("trousers", "wide_trousers", "skirt")
+    camera = truth["cameras"]["001/nm-01/090"]
+    assert camera["from_left"] is True and "threshold" in camera["segmentation"]
+    # Same identity, other look: the calibrated walkers are other frames than the default ones.
+    default = render_walker_dataset(tmp_path / "def", workers=1, **SMALL)
+    assert default["style"] == "default"
+    pkl = "001/nm-01/090/090.pkl"
+    assert (root / pkl).read_bytes() != (tmp_path / "def" / pkl).read_bytes()
+    # A folder rendered in one style is not resumed in the other.
+    with pytest.raises(ValueError, match="other settings.*style"):
+        render_walker_dataset(root, workers=1, **SMALL)
+    with pytest.raises(ValueError, match="unknown walker style 'cartoon'"):
+        render_walker_dataset(tmp_path / "x", style="cartoon", **SMALL)
+
+
+def test_a_default_render_made_before_styles_existed_still_resumes(tmp_path):
+    root = tmp_path / "old"
+    render_walker_dataset(root, workers=1, **SMALL)
+    manifest = json.loads((root / "walkers_manifest.json").read_text())
+    del manifest["settings"]["style"]  # as written before styles existed
+    (root / "walkers_manifest.json").write_text(json.dumps(manifest))
+    assert render_walker_dataset(root, workers=1, **SMALL)["written"] == 0
+
+
+def _calibrated_clip(subject="001", condition="nm-01", view="090", frames=30):
+    identity = identity_for(0, subject, "calibrated")
+    camera = replace(camera_for(0, subject, condition, view, style="calibrated"), num_frames=frames)
+    return render_walker_sequence(identity, walk_for(0, identity, condition), camera.view_deg, camera=camera)
+
+
+def test_calibrated_walkers_keep_their_ground_truth_semantics():
+    person = identity_for(0, "010", "calibrated")
+    plain = identity_for(0, "010")
+    # The same person: proportions, gait and belongings are the default identity's.
+    for name in ("height", "leg_length", "cadence", "stride_scale", "coats"):
+        assert getattr(person, name) == getattr(plain, name), name
+    # Same kinds of bag; size, side and drop are re-fitted (real bags show on a fitted side).
+    assert [b.kind for b in person.bags] == [b.kind for b in plain.bags]
+    assert all(b.side in (-1, 1) and b.drop >= p.drop for b, p in zip(person.bags, plain.bags))
+    assert person.style == "calibrated" and plain.style == "default" and plain.outfit is None
+    # Everyday clothes belong to the person: every condition of one identity wears the same outfit.
+    assert identity_for(0, "010", "calibrated").outfit == person.outfit
+    nm, cl, bg = (_calibrated_clip("010", c).model_input() for c in ("nm-01", "cl-01", "bg-01"))
+    assert cl.mean() > nm.mean() + 0.005, "a coat over the clothes adds foreground"
+    band_nm, band_cl = nm[:, 30:44], cl[:, 30:44]
+    assert np.abs(np.diff(band_cl, axis=0)).mean() < np.abs(np.diff(band_nm, axis=0)).mean(), "coats hide legs"
+    assert bg.mean() > nm.mean(), "a bag adds area"
+    seq = _calibrated_clip(view="045.5", frames=10)
+    assert seq.view == "045.5" and seq.frames.shape == (10, 64, 64)
+    # Without a camera, a calibrated identity gets the calibrated camera of its sequence.
+    auto = render_walker_sequence(person, walk_for(0, person, "nm-01"), 90.0)
+    assert auto.extra["walker"]["camera"]["from_left"] is True
+
+
+def test_cli_synth_data_style(tmp_path, capsys):
+    out = tmp_path / "cal"
+    args = ["synth-data", "--out", str(out), "--subjects", "2", "--conditions", "nm-01", "--views", "090"]
+    assert studio_main([*args, "--frames", "5", "6", "--no-progress", "--workers", "1", "--style", "calibrated"]) == 0
+    assert json.loads(capsys.readouterr().out)["style"] == "calibrated"
+    assert json.loads((out / "ground_truth.json").read_text())["style"] == "calibrated"
+    assert studio_main([*args[:2], str(tmp_path / "bad"), "--style", "cartoon"]) == 2
+    assert "unknown walker style 'cartoon'" in capsys.readouterr().err

@@ -26,6 +26,12 @@ def add_arguments(parser):
         "--frames", type=int, nargs=2, metavar=("MIN", "MAX"), default=(30, 60), help="frames per sequence"
     )
     parser.add_argument("--seed", type=int, default=0, help="everything follows from it (default 0)")
+    parser.add_argument(
+        "--style",
+        default="default",  # checked by the library (studio.data.walkers.style), which names the choices
+        help="walker population: 'default' (what the bundled models were trained on) or 'calibrated' "
+        "(re-fitted on real CASIA-B GEI statistics; see `studio realism`)",
+    )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: up to 2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -55,6 +61,7 @@ def run(args) -> int:
             seed=args.seed,
             workers=args.workers,
             progress=progress,
+            style=args.style,
         )
     finally:
         if bar is not None:

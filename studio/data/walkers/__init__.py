@@ -7,9 +7,14 @@ projected, rasterized, spoiled like real segmentation and pretreated like real d
 and whole datasets are written in the OpenGait layout (`dataset`). `realism` measures how close
 all this comes to CASIA-B silhouettes and to the motion capture.
 
+Two walker styles (`style`): ``"default"``, what the bundled models were trained on, and the
+opt-in ``"calibrated"``, re-fitted on real CASIA-B GEI statistics: everyday clothes and hair
+(`outfit`), re-fitted posture and camera, real segmentation artefacts (`segmentation`).
+
     from studio.data.walkers import identity_for, walk_for, render_walker_sequence
     person = identity_for(seed=0, subject_id="001")
     seq = render_walker_sequence(person, walk_for(0, person, "cl-01"), view_deg=45.5, num_frames=40)
+    real_looking = identity_for(seed=0, subject_id="001", style="calibrated")
 """
 
 from studio.data.walkers.dataset import casia_b_partition, render_walker_dataset
@@ -19,6 +24,8 @@ from studio.data.walkers.identity import (
     CameraParams,
     WalkerIdentity,
     WalkParams,
+    calibrate_camera,
+    calibrate_identity,
     camera_for,
     identity_for,
     sample_camera,
@@ -27,13 +34,17 @@ from studio.data.walkers.identity import (
     walk_for,
 )
 from studio.data.walkers.render import render_walker_masks, render_walker_sequence
+from studio.data.walkers.style import WALKER_STYLES
 
 __all__ = [
     "CASIA_B_CONDITIONS",
     "CASIA_B_VIEWS",
+    "WALKER_STYLES",
     "CameraParams",
     "WalkParams",
     "WalkerIdentity",
+    "calibrate_camera",
+    "calibrate_identity",
     "camera_for",
     "casia_b_partition",
     "identity_for",

@@ -73,6 +73,19 @@ class BlobSet:
             lengths = np.linalg.norm(self.axes[i], axis=1, keepdims=True)
             self.axes[i] = self.axes[i] * (1.0 + extra / np.maximum(lengths, 1e-9))
 
+    def widen(self, name: str, extra: float) -> None:
+        """Lengthen only the blob's first (lateral) semi-axis by `extra` metres."""
+        i = self.names.index(name)
+        length = np.linalg.norm(self.axes[i][:, :, 0], axis=1, keepdims=True)
+        self.axes[i] = self.axes[i].copy()
+        self.axes[i][:, :, 0] *= 1.0 + extra / np.maximum(length, 1e-9)
+
+    def scale(self, names: tuple[str, ...], factor: float) -> None:
+        """Scale every semi-axis of the named blobs by `factor` (centres stay)."""
+        for name in names:
+            i = self.names.index(name)
+            self.axes[i] = self.axes[i] * factor
+
     def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(centres `[T, B, 3]`, axes `[T, B, 3, 3]`, parts `int [P, 2]`)."""
         return np.stack(self.centres, axis=1), np.stack(self.axes, axis=1), np.array(self.parts, dtype=np.int64)

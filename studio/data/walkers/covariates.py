@@ -156,7 +156,7 @@ def add_bag(blobs: BlobSet, pose: BodyPose, bag: BagStyle) -> None:
         rot = pose.torso_rotation
         chest_c, _ = blobs.get("chest")
         back = blobs.half_depth("chest") + d / 2
-        offset = np.array([0.0, -0.02, -back])
+        offset = np.array([0.0, -0.02 - bag.drop, -back])  # default backpacks have drop 0
         centre = chest_c + np.einsum("tab,b->ta", rot, offset)
         for i, half in enumerate((w / 2, h / 2, d / 2)):
             box[:, :, i] = rot[:, :, i] * half

@@ -5,11 +5,11 @@ What lands in `out_root`:
 - `<subject>/<condition>/<view>/<view>.pkl`: `uint8 [T, 64, 64]` pretreated silhouettes;
 - `partition.json`: `{"TRAIN_SET": [...], "TEST_SET": [...]}` (CASIA-B's split: the first 74
   of 124 subjects train, scaled for other sizes);
-- `ground_truth.json`: every identity, walk and camera parameter, at the root because OpenGait
-  refuses any file but a .pkl inside a sequence folder;
+- `ground_truth.json`: the walker style and every identity, walk and camera parameter, at the
+  root because OpenGait refuses any file but a .pkl inside a sequence folder;
 - `walkers_manifest.json`: the settings and progress, which marks the folder as a walker render.
 
-Every sequence depends only on (seed, subject, condition, view), so a killed run resumes by
+Every sequence depends only on (style, seed, subject, condition, view), so a killed run resumes by
 skipping the pkls already written (each is written atomically), and any subset renders the
 same bytes as the full set.
 """
@@ -34,6 +34,7 @@ from studio.data.walkers.identity import (
     walk_for,
 )
 from studio.data.walkers.render import format_view, render_walker_sequence
+from studio.data.walkers.style import CALIBRATED, check_style
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,9 @@ def _prepare_root(root: Path, settings: dict) -> None:
             raise ValueError(f"{manifest_path}: unreadable manifest ({err}); choose another folder") from None
         if previous.get("kind") != MANIFEST_KIND:
             raise ValueError(f"{manifest_path}: not a walker render; choose another folder")
-        if previous.get("settings") != settings:
-            diff = {
-                k: (previous.get("settings", {}).get(k), v)
-                for k, v in settings.items()
-                if previous.get("settings", {}).get(k) != v
-            }
+        before = {"style": "default", **previous.get("settings", {})}  # renders older than styles are default
+        if before != settings:
+            diff = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
             raise ValueError(
                 f"{root}: holds a walker render with other settings {diff} (previous, now); "
                 "rerun with the same settings to resume, or choose another folder"
@@ -121,29 +119,33 @@ def _write_manifest(root: Path, settings: dict, **status) -> None:
     atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=1) + "\n")
 
 
-def _ground_truth(seed: int, subjects, conditions, views, frames) -> dict:
+def _ground_truth(seed: int, subjects, conditions, views, frames, style: str) -> dict:
     identities, walks, cameras = {}, {}, {}
     for subject in subjects:
-        identity = identity_for(seed, subject)
+        identity = identity_for(seed, subject, style)
         identities[subject] = identity.to_dict()
         for condition in conditions:
             walks[f"{subject}/{condition}"] = walk_for(seed, identity, condition).to_dict()
             for view in views:
-                cameras[f"{subject}/{condition}/{view}"] = camera_for(seed, subject, condition, view, frames).to_dict()
-    return {"seed": seed, "identities": identities, "walks": walks, "cameras": cameras}
+                camera = camera_for(seed, subject, condition, view, frames, style)
+                cameras[f"{subject}/{condition}/{view}"] = camera.to_dict()
+    truth = {"seed": seed, "style": style}
+    if style == "calibrated":  # the fitted distributions the people were drawn from
+        truth["calibrated_look"] = CALIBRATED.to_dict()
+    return {**truth, "identities": identities, "walks": walks, "cameras": cameras}
 
 
 def _render_task(task: tuple) -> tuple[int, int, int]:
     """Render the missing views of one (subject, condition); returns (written, skipped, frames)."""
-    root, seed, subject, condition, views, frames = task
-    identity = identity_for(seed, subject)
+    root, seed, subject, condition, views, frames, style = task
+    identity = identity_for(seed, subject, style)
     walk = walk_for(seed, identity, condition)
     written = skipped = frame_count = 0
     for view in views:
         if sequence_pkl_path(root, subject, condition, view).exists():
             skipped += 1
             continue
-        camera = camera_for(seed, subject, condition, view, frames)
+        camera = camera_for(seed, subject, condition, view, frames, style)
         seq = render_walker_sequence(identity, walk, camera.view_deg, camera=camera)
         seq.view = view  # the folder name as requested ("090"), whatever its float spelling
         write_pkl_sequence(root, seq)
@@ -161,6 +163,7 @@ def render_walker_dataset(
     seed: int = 0,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    style: str = "default",
 ) -> dict:
     """Render (or finish rendering) a walker dataset in the OpenGait layout.
 
@@ -176,6 +179,9 @@ def render_walker_dataset(
         workers: processes (default: up to 2, the cores there are); 1 renders in this process.
         progress: called as ``progress(done, total)`` with the sequences finished (written or
             found) after each (subject, condition); the CLI turns it into a progress bar.
+        style: ``"default"`` (the walkers the bundled models were trained on) or
+            ``"calibrated"`` (re-fitted on real CASIA-B GEI statistics; `style` module). Recorded
+            in the manifest's settings and in `ground_truth.json`.
 
     Returns:
         Summary dict: root, sequences (total), written, skipped (already there), frames
@@ -186,6 +192,7 @@ def render_walker_dataset(
             render with these settings.
     """
     conditions, view_names, frames = _check_settings(num_subjects, conditions, views, frames)
+    style = check_style(style)
     root = Path(out_root)
     subjects = subject_ids(num_subjects)
     settings = {
@@ -195,6 +202,7 @@ def render_walker_dataset(
         "frames": list(frames),
         "seed": int(seed),
         "generator_version": GENERATOR_VERSION,
+        "style": style,
     }
     _prepare_root(root, settings)
     root.mkdir(parents=True, exist_ok=True)
@@ -203,10 +211,10 @@ def render_walker_dataset(
     _write_manifest(root, settings, complete=False, sequences=total)
     write_partition(root / PARTITION_NAME, partition)
     if not (root / GROUND_TRUTH_NAME).is_file():
-        truth = _ground_truth(int(seed), subjects, conditions, view_names, frames)
+        truth = _ground_truth(int(seed), subjects, conditions, view_names, frames, style)
         atomic_write_text(root / GROUND_TRUTH_NAME, json.dumps(truth, separators=(",", ":")) + "\n")
 
-    tasks = [(str(root), int(seed), s, c, view_names, frames) for s in subjects for c in conditions]
+    tasks = [(str(root), int(seed), s, c, view_names, frames, style) for s in subjects for c in conditions]
     workers = max(1, min(workers or min(2, os.cpu_count() or 1), len(tasks)))
     written = skipped = frame_count = 0
     start = time.perf_counter()
@@ -241,6 +249,7 @@ def render_walker_dataset(
         "frames": frame_count,
         "seconds": round(seconds, 2),
         "frames_per_second": round(frame_count / seconds, 1) if seconds > 0 else 0.0,
+        "style": style,
         "train_subjects": len(partition.train),
         "test_subjects": len(partition.test),
     }

@@ -19,7 +19,7 @@ segment lengths as fractions of stature after Drillis & Contini) and keep severa
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from studio.data.walkers.covariates import (
     sample_bag,
     sample_coat,
 )
+from studio.data.walkers.outfit import Outfit, sample_outfit
+from studio.data.walkers.segmentation import SegmentationArtefacts
+from studio.data.walkers.style import CALIBRATED, CalibratedLook, check_style
 
 CASIA_B_CONDITIONS = ("nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02")
 CASIA_B_VIEWS = tuple(f"{v:03d}" for v in range(0, 181, 18))
@@ -122,12 +125,22 @@ class WalkerIdentity:
     stance_width: float  # deg, shank abduction
     coats: tuple[CoatStyle, CoatStyle]  # worn in cl-01 and cl-02
     bags: tuple[BagStyle, BagStyle]  # carried in bg-01 and bg-02
+    outfit: Outfit | None = None  # everyday clothes and hair; None in the default style
+
+    @property
+    def style(self) -> str:
+        """The walker style this identity was drawn in (`style.WALKER_STYLES`)."""
+        return "default" if self.outfit is None else "calibrated"
 
     def to_dict(self) -> dict:
-        """JSON-serialisable copy (floats rounded to 5 decimals)."""
+        """JSON-serialisable copy (floats rounded to 5 decimals); a default identity has no "outfit"."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["coats"] = [c.to_dict() for c in self.coats]
         out["bags"] = [b.to_dict() for b in self.bags]
+        if self.outfit is None:
+            del out["outfit"]  # the default style's ground truth stays as it always was
+        else:
+            out["outfit"] = self.outfit.to_dict()
         return _json_ready(out)
 
 
@@ -203,9 +216,47 @@ def sample_identity(rng_or_seed, subject_id: str) -> WalkerIdentity:
     )
 
 
-def identity_for(seed: int, subject_id: str) -> WalkerIdentity:
-    """The dataset's identity of `subject_id` under `seed` (independent of every other subject)."""
-    return sample_identity(np.random.default_rng(_seed_key("identity", seed, subject_id)), subject_id)
+def calibrate_identity(identity: WalkerIdentity, rng_or_seed, look: CalibratedLook = CALIBRATED) -> WalkerIdentity:
+    """The calibrated style's version of a default identity: same person, re-fitted body and clothes.
+
+    Proportions, gait and coats stay; arm carriage and swing, shoulders, sway, lean, trousers and
+    the bags' size, side and drop are redrawn from `look`, and the person gets everyday clothes
+    and hair (`outfit.Outfit`).
+    """
+    rng = _as_rng(rng_or_seed)
+    n = rng.normal
+    bag_scale = rng.uniform(*look.bag_scale)
+    calibrated = dict(
+        arm_abduction=float(np.clip(n(*look.arm_abduction), -2.0, 12.0)),
+        shoulder_width=float(identity.shoulder_width * n(*look.shoulder_scale)),
+        sway=float(np.clip(identity.sway * n(*look.sway_scale), 0.002, 0.05)),
+        lean=float(n(*look.lean)),
+        chest_depth=float(identity.chest_depth * n(*look.chest_depth_scale)),
+        pelvis_width=float(identity.pelvis_width * n(*look.pelvis_scale)),
+        elbow_offset=float(identity.elbow_offset + n(*look.elbow_flex)),
+        outfit=sample_outfit(rng, identity.sex == "f", look),
+    )
+    # Drawn after the first fit's draws, so the numbers above keep their streams.
+    bags = tuple(
+        replace(
+            b,
+            size=tuple(float(x * bag_scale) for x in b.size),
+            side=1 if rng.random() < look.bag_left_share else -1,
+            drop=float(b.drop + rng.uniform(*(look.backpack_drop if b.kind == "backpack" else look.bag_drop))),
+        )
+        for b in identity.bags
+    )
+    arm_swing = float(np.clip(identity.arm_swing * n(*look.arm_swing_scale), 0.2, 2.5))
+    return replace(identity, bags=bags, arm_swing=arm_swing, **calibrated)
+
+
+def identity_for(seed: int, subject_id: str, style: str = "default") -> WalkerIdentity:
+    """The dataset's identity of `subject_id` under `seed` and `style` (independent of every other subject)."""
+    identity = sample_identity(np.random.default_rng(_seed_key("identity", seed, subject_id)), subject_id)
+    if check_style(style) == "calibrated":  # its own stream: the default draws above never change
+        key = _seed_key("identity-calibrated", seed, subject_id)
+        identity = calibrate_identity(identity, np.random.default_rng(key))
+    return identity
 
 
 @dataclass(frozen=True)
@@ -303,9 +354,22 @@ class CameraParams:
     hole_rate: float  # chance per frame of a segmentation hole in the body
     shadow: float  # 0 = none; else relative size of the shadow blob at the feet
     noise_seed: int
+    roll_deg: float | None = None  # camera tilt about its axis; None in the default style
+    # True: at 90 deg the camera films the walker's left side, who crosses the image right to left,
+    # as in CASIA-B (measured: the mirror image scores far from its side views). None in the default style.
+    from_left: bool | None = None
+    segmentation: SegmentationArtefacts | None = None  # real-segmentation artefacts; None in the default style
+
+    @property
+    def style(self) -> str:
+        return "default" if self.segmentation is None else "calibrated"
 
     def to_dict(self) -> dict:
-        return _json_ready(asdict(self))
+        out = asdict(self)
+        for key in ("roll_deg", "from_left", "segmentation"):  # the default style's ground truth stays as it was
+            if out[key] is None:
+                del out[key]
+        return _json_ready(out)
 
 
 def sample_camera(view_deg: float, rng_or_seed, frames: tuple[int, int] = (30, 60)) -> CameraParams:
@@ -327,9 +391,42 @@ def sample_camera(view_deg: float, rng_or_seed, frames: tuple[int, int] = (30, 6
     )
 
 
+def calibrate_camera(camera: CameraParams, rng_or_seed, look: CalibratedLook = CALIBRATED) -> CameraParams:
+    """The calibrated style's version of a default camera: re-fitted height, tilt, size and segmentation."""
+    rng = _as_rng(rng_or_seed)
+    u = rng.uniform
+    person_px = float(u(*look.person_px))
+    per_100px = person_px / 100.0  # artefact sizes scale with the person's size in the raw frame
+    coarse = person_px / u(*look.coarse_px) if rng.random() < look.coarse_share else 1.0
+    shadow = float(u(*look.shadow_size)) if rng.random() < look.shadow_share else 0.0
+    return replace(
+        camera,
+        elevation_deg=float(u(*look.elevation)),
+        person_px=person_px,
+        shadow=shadow,
+        roll_deg=float(rng.normal(0.0, look.roll_sd)),
+        from_left=True,
+        segmentation=SegmentationArtefacts(
+            closing_px=float(u(*look.closing_px) * per_100px),
+            blur_px=float(u(*look.blur_px) * per_100px),
+            threshold=float(u(*look.threshold)),
+            coarse=float(max(1.0, coarse)),
+        ),
+    )
+
+
 def camera_for(
-    seed: int, subject_id: str, condition: str, view: str, frames: tuple[int, int] = (30, 60)
+    seed: int,
+    subject_id: str,
+    condition: str,
+    view: str,
+    frames: tuple[int, int] = (30, 60),
+    style: str = "default",
 ) -> CameraParams:
-    """The dataset's camera for one sequence, from (seed, subject, condition, view) alone."""
+    """The dataset's camera for one sequence, from (seed, subject, condition, view, style) alone."""
     rng = np.random.default_rng(_seed_key("camera", seed, subject_id, condition, view))
-    return sample_camera(float(view), rng, frames)
+    camera = sample_camera(float(view), rng, frames)
+    if check_style(style) == "calibrated":
+        key = _seed_key("camera-calibrated", seed, subject_id, condition, view)
+        camera = calibrate_camera(camera, np.random.default_rng(key))
+    return camera

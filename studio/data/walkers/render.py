@@ -8,6 +8,8 @@
    person is 100-140 px tall, as in CASIA-B's 320x240 frames; the only per-frame Python.
 4. Spoil the masks as background subtraction does: bites and bumps on the boundary, occasional
    holes, a shadow at the feet (deterministic from the camera's noise seed).
+   The calibrated style then cuts the masks as a real segmentation would (`segmentation`:
+   closing, blur and threshold, coarse grids), and dresses the body first (`outfit`).
 5. Pretreat exactly like real data (`studio.data.pretreat.pretreat_silhouettes`): 64x64 soft
    frames, whose grey edges come from the downscale as they do in CASIA-B.
 """
@@ -24,6 +26,8 @@ from studio.data.sequence import GaitSequence
 from studio.data.walkers.body import BlobSet, BodyPose, body_blobs, pose_walker
 from studio.data.walkers.covariates import add_bag, add_coat
 from studio.data.walkers.identity import CameraParams, WalkerIdentity, WalkParams, camera_for
+from studio.data.walkers.outfit import dress_outfit
+from studio.data.walkers.segmentation import spoil_segmentation
 
 OUTLINE_POINTS = 12  # vertices per projected ellipse; at <= 40 px radius the error stays under 1.4 px
 _SHIFT = 3  # cv2 fixed-point bits: vertices at 1/8 px
@@ -51,8 +55,10 @@ def pose_clip(identity: WalkerIdentity, walk: WalkParams, camera: CameraParams) 
 
 
 def dressed_blobs(identity: WalkerIdentity, walk: WalkParams, pose: BodyPose) -> BlobSet:
-    """Body volumes plus the walk's coat and bag."""
+    """Body volumes plus the identity's everyday clothes (calibrated style), the walk's coat and bag."""
     blobs = body_blobs(identity, pose)
+    if identity.outfit is not None:
+        dress_outfit(blobs, pose, identity.outfit, identity.height)
     if walk.coat is not None:
         add_coat(blobs, pose, walk.coat, identity.height)
     if walk.bag is not None:
@@ -74,8 +80,11 @@ def project_outlines(
     frames = centres.shape[0]
     drift = np.linspace(-0.5, 0.5, frames) * camera.view_sweep_deg if frames > 1 else np.zeros(1)
     az = np.radians(camera.view_deg + drift)  # [T]
+    if camera.from_left:  # the calibrated style's convention: azimuth measured round the walker's left
+        az = -az
     el = np.radians(camera.elevation_deg)
-    # The camera sits at azimuth 0 in front of the walker, at 90 on its right (it then walks to the right).
+    # The camera sits at azimuth 0 in front of the walker, at 90 on its right (it then walks to the right;
+    # `from_left`: on its left, as in CASIA-B).
     look = np.stack([np.sin(az) * np.cos(el), np.full(frames, -np.sin(el)), -np.cos(az) * np.cos(el)], axis=-1)
     right = np.stack([np.cos(az), np.zeros(frames), np.sin(az)], axis=-1)
     down = np.cross(look, right)
@@ -193,7 +202,13 @@ def render_walker_masks(identity: WalkerIdentity, walk: WalkParams, camera: Came
     pose = pose_clip(identity, walk, camera)
     centres, axes, parts = dressed_blobs(identity, walk, pose).stacked()
     outlines = project_outlines(centres, axes, camera, identity.height, identity.height * 0.55)
-    return rasterize(outlines, parts, camera)
+    if camera.roll_deg:  # a camera mounted slightly askew turns the whole image
+        c, s = np.cos(np.radians(camera.roll_deg)), np.sin(np.radians(camera.roll_deg))
+        outlines = outlines @ np.array([[c, s], [-s, c]])
+    masks = rasterize(outlines, parts, camera)
+    if camera.segmentation is not None:
+        masks = spoil_segmentation(masks, camera.segmentation)
+    return masks
 
 
 def render_walker_sequence(
@@ -212,7 +227,8 @@ def render_walker_sequence(
         view_deg: camera azimuth in degrees, any value (0 = towards the camera, 90 = side view,
             180 = away). Ignored when `camera` is given.
         num_frames: frames to render (None: the camera's draw, 30-60).
-        camera: full camera and noise settings; None draws them from (seed, subject, condition, view).
+        camera: full camera and noise settings; None draws them from (seed, subject, condition, view)
+            in the identity's style.
         seed: dataset seed used when `camera` is None.
 
     Returns:
@@ -221,7 +237,7 @@ def render_walker_sequence(
         (identity, walk, camera) as JSON-ready dicts.
     """
     if camera is None:
-        camera = camera_for(seed, identity.subject, walk.condition, format_view(view_deg))
+        camera = camera_for(seed, identity.subject, walk.condition, format_view(view_deg), style=identity.style)
     if num_frames is not None:
         if int(num_frames) < 1:
             raise ValueError(f"num_frames must be at least 1, got {num_frames}")
