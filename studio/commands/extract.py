@@ -23,6 +23,12 @@ def add_arguments(parser):
     parser.add_argument("--condition", default="nm-01", help="condition folder name for every sequence (default nm-01)")
     parser.add_argument("--view", default="unk", help="view folder name, e.g. 090 if you know it (default unk)")
     parser.add_argument("--allow-truncated", action="store_true", help="use the frames of a truncated file")
+    parser.add_argument(
+        "--keep-all-tracks",
+        action="store_true",
+        help="keep every moving track, also those the walker check refuses as not walking people "
+        "(not person-shaped, no gait rhythm, too fast); their reasons are still measured and recorded",
+    )
     parser.add_argument("--no-previews", action="store_true", help="skip the GIF/PNG previews and contact sheet")
     parser.add_argument("--no-resume", action="store_true", help="extract again even if an identical run is complete")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -33,6 +39,7 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
+    from studio.data.walker_check import WalkerCheck
     from studio.pipelines.extract import extract_video_to_dataset
 
     bar = None
@@ -56,6 +63,7 @@ def run(args) -> int:
             previews=not args.no_previews,
             allow_truncated=args.allow_truncated,
             resume=not args.no_resume,
+            walker_check=WalkerCheck(enabled=not args.keep_all_tracks),
             progress=progress,
         )
     finally:
@@ -71,6 +79,14 @@ def run(args) -> int:
             f"  {t['pkl']}: {t['frames']} frames (video frames {t['first_frame']}-{t['last_frame']}), "
             f"person {box['median']:.0f} px tall"
         )
+        would_refuse = (t.get("walker_check") or {}).get("reasons")
+        if would_refuse:  # only with --keep-all-tracks
+            print(f"    kept although the walker check would refuse it: {'; '.join(would_refuse)}")
+    refused = entry.get("refused_tracks", [])
+    if refused:
+        print(f"{len(refused)} tracks refused as not walking people (--keep-all-tracks keeps them):")
+        for r in refused:
+            print(f"  {r['label']} (video frames {r['first_frame']}-{r['last_frame']}): {'; '.join(r['reasons'])}")
     if entry.get("contact_sheet"):
         print(f"  previews: {summary.out_root / entry['contact_sheet']} and one GIF/PNG per walker beside it")
     if summary.removed:

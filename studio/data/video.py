@@ -18,14 +18,17 @@ A static-camera clip goes through five steps, each a small function or class bel
    silhouette frame: either would teach a recognizer a wrong shape;
 5. **sequences** (`extract_walkers`): per track, the crops of its own components (small holes
    filled), frames inconsistent with their neighbours dropped (`consistent_frames`), then
-   `pretreat_silhouettes` (OpenGait-compatible, `uint8 [T, 64, 64]`).
+   `pretreat_silhouettes` (OpenGait-compatible, `uint8 [T, 64, 64]`);
+6. **walker check** (`studio.data.walker_check`): a track is kept only if it travels and looks
+   like a walking person (person-shaped silhouettes, a gait rhythm at a human step or stride
+   period); the others are returned as `RefusedTrack`s with one reason per failed check.
 
 Metadata of an extracted sequence: subject `"<video stem>-tNN"` (kept tracks numbered 01, 02, …
-in order of first appearance), condition `"nm-01"` (a video says nothing about clothing or
-bags; normal walking is the honest default), view `"unk"` (the camera angle relative to the
-walking direction is unknown; pass `view=` when you know it), source = the video path, fps =
-the video's. `extra` holds the track's frame indices, boxes (original-video pixels) and shape
-statistics.
+in order of first appearance; refused tracks are labelled r01, r02, … apart), condition
+`"nm-01"` (a video says nothing about clothing or bags; normal walking is the honest default),
+view `"unk"` (the camera angle relative to the walking direction is unknown; pass `view=` when
+you know it), source = the video path, fps = the video's. `extra` holds the track's frame
+indices, boxes (original-video pixels), shape statistics and the walker check's verdict.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -46,6 +49,7 @@ from scipy.optimize import linear_sum_assignment
 from studio.data.errors import GaitDataError
 from studio.data.pretreat import pretreat_silhouettes
 from studio.data.sequence import GaitSequence
+from studio.data.walker_check import WalkerCheck, WalkerVerdict, check_walker
 
 logger = logging.getLogger(__name__)
 
@@ -598,6 +602,8 @@ class Track:
         boxes: `int64 [N, 4]` person box (x0, y0, x1, y1) in original-video pixels per frame.
         occluded_frames: frames left out because the blob merged with another person.
         partial_frames: frames left out because the blob touched the frame edge.
+        verdict: what `check_walker` measured (kept with `WalkerCheck(enabled=False)` even when
+            it would have refused the track: `verdict.reasons` then says why).
     """
 
     track_id: int
@@ -605,6 +611,7 @@ class Track:
     boxes: np.ndarray
     occluded_frames: int = 0
     partial_frames: int = 0
+    verdict: WalkerVerdict | None = None  # the walker check's findings (None: not checked)
 
     @property
     def num_frames(self) -> int:
@@ -625,6 +632,35 @@ class Track:
 
 
 @dataclass
+class RefusedTrack:
+    """A track long enough to be a walker that the walker check refused.
+
+    Attributes:
+        label: "r01", "r02", … in order of first appearance among the refused tracks.
+        frame_indices: `int64 [N]` video frame of each silhouette frame.
+        boxes: `int64 [N, 4]` boxes (x0, y0, x1, y1) in original-video pixels.
+        verdict: `verdict.reasons` says why, one line per failed check; `verdict.measures` the numbers.
+    """
+
+    label: str
+    frame_indices: np.ndarray
+    boxes: np.ndarray
+    verdict: WalkerVerdict
+
+    @property
+    def num_frames(self) -> int:
+        return int(len(self.frame_indices))
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.verdict.reasons)
+
+    def box_at(self, frame_index: int) -> np.ndarray | None:
+        hit = np.flatnonzero(self.frame_indices == frame_index)
+        return self.boxes[hit[0]] if hit.size else None
+
+
+@dataclass
 class VideoExtraction:
     """Everything `extract_walkers` found in a video.
 
@@ -639,6 +675,9 @@ class VideoExtraction:
         stats: counts that explain the result (blobs seen, tracks rejected and why, ...).
         snapshot: `uint8 [H, W, 3]` BGR frame (original size) with the most long tracks in
             view, for contact sheets; `snapshot_index` is its frame number (-1: none).
+        refused: tracks of at least `min_frames` silhouettes that the walker check refused,
+            each with its reasons.
+        walker_check: the thresholds used.
     """
 
     sequences: list[GaitSequence]
@@ -651,6 +690,8 @@ class VideoExtraction:
     stats: dict[str, int] = field(default_factory=dict)
     snapshot: np.ndarray | None = None
     snapshot_index: int = -1
+    refused: list[RefusedTrack] = field(default_factory=list)
+    walker_check: WalkerCheck = field(default_factory=WalkerCheck)
 
     @property
     def frames_per_second(self) -> float:
@@ -708,15 +749,6 @@ def consistent_frames(
         & (np.abs(np.log(rel_w)) < np.log(1.8))
         & (np.abs(np.log(np.maximum(rel_a, 1e-6))) < np.log(1.65))
     )
-
-
-def _travel(track: _LiveTrack) -> float:
-    """Net displacement of the box's bottom centre (the feet) from start to end, in box heights."""
-    pts = np.array([[(b[0] + b[2]) / 2.0, b[3]] for _, b in track.seen])
-    k = max(1, min(5, len(pts) // 4))
-    start, end = np.median(pts[:k], axis=0), np.median(pts[-k:], axis=0)
-    height = np.median([b[3] - b[1] for _, b in track.seen])
-    return float(np.linalg.norm(end - start) / max(height, 1.0))
 
 
 def _pad_to_canvas(crops: list[np.ndarray]) -> np.ndarray:
@@ -839,11 +871,12 @@ def extract_walkers(
     prime_background: bool = True,
     warmup_frames: int | None = None,
     min_height_frac: float = 0.05,
-    min_travel: float = 0.5,
+    min_travel: float | None = None,
     max_gap: int | None = None,
     condition: str = "nm-01",
     view: str = "unk",
     allow_truncated: bool = False,
+    walker_check: WalkerCheck | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> VideoExtraction:
     """Extract one silhouette sequence per walking person from a static-camera video.
@@ -865,11 +898,16 @@ def extract_walkers(
             primed, 10 otherwise).
         min_height_frac: shortest person blob, as a fraction of the frame height.
         min_travel: a track's feet must move at least this many body heights from start to
-            end; removes ghosts, swaying bushes, and people standing still (no gait to see).
+            end, unless its box grows or shrinks (walking towards / away from the camera);
+            removes ghosts, swaying bushes, and people standing still (no gait to see). None =
+            `walker_check.min_travel` (0.5). Applied even when the walker check is off.
         max_gap: frames a track may go unseen before it ends (None = about 0.6 s of video).
         condition, view: metadata written into every sequence.
         allow_truncated: accept a file whose decoding stops well before its declared length
             (otherwise an error: it is usually a broken download).
+        walker_check: thresholds of the walker check (`studio.data.walker_check.WalkerCheck`;
+            None = the defaults). Tracks that fail it are returned in `.refused` with their
+            reasons, not as sequences; `WalkerCheck(enabled=False)` keeps every travelling track.
         progress: called as `progress(frames_read, frames_expected)` after each frame
             (`frames_expected` is -1 when the container does not say).
 
@@ -877,7 +915,8 @@ def extract_walkers(
         `VideoExtraction`; `.sequences` holds `GaitSequence`s of `uint8 [T, 64, 64]`.
 
     Raises:
-        GaitDataError: the file cannot be decoded, is truncated, or holds no walking person.
+        GaitDataError: the file cannot be decoded, is truncated, or holds no walking person
+            (the message names each refused track's reasons).
         ValueError: an argument out of range.
     """
     if method not in METHODS:
@@ -890,6 +929,9 @@ def extract_walkers(
         raise ValueError(f"max_frames must be at least 1, got {max_frames}")
     if max_height < 32:
         raise ValueError(f"max_height must be at least 32, got {max_height}")
+    rules = walker_check or WalkerCheck()
+    if min_travel is not None:
+        rules = replace(rules, min_travel=float(min_travel))
 
     cap, info = open_video(video_path)
     cap.release()
@@ -917,18 +959,22 @@ def extract_walkers(
             "(allow_truncated=True / --allow-truncated uses the frames that decode)",
         )
 
-    # Step 5: tracks → sequences.
+    # Steps 5-6: tracks → sequences, each checked for a walker.
     t0 = time.perf_counter()
-    stats.update(tracks_started=len(scan.tracks), rejected_short=0, rejected_static=0, dropped_inconsistent_frames=0)
-    kept: list[tuple[_LiveTrack, np.ndarray, np.ndarray]] = []  # (track, frames, silhouette indices)
+    stats.update(
+        tracks_started=len(scan.tracks),
+        rejected_short=0,
+        rejected_static=0,
+        refused_not_walker=0,
+        dropped_inconsistent_frames=0,
+    )
+    kept: list[tuple[_LiveTrack, np.ndarray, np.ndarray, WalkerVerdict]] = []  # (track, frames, indices, verdict)
+    refused: list[tuple[_LiveTrack, np.ndarray, WalkerVerdict]] = []
     longest = 0
     for t in scan.tracks:
         longest = max(longest, len(t.frames))
         if len(t.frames) < min_frames:
             stats["rejected_short"] += 1
-            continue
-        if _travel(t) < min_travel:
-            stats["rejected_static"] += 1
             continue
         areas = [np.count_nonzero(c) for c in t.crops]
         good = np.flatnonzero(consistent_frames(np.asarray(t.boxes), areas, t.shares))
@@ -940,18 +986,48 @@ def extract_walkers(
         if len(kept_idx) < min_frames:
             stats["rejected_short"] += 1
             continue
-        kept.append((t, frames, good[kept_idx]))
+        idx = good[kept_idx]
+        verdict = check_walker(
+            frames, np.asarray([t.boxes[i] for i in idx]), np.asarray([t.frames[i] for i in idx]), info.fps, rules
+        )
+        if not verdict.travels:
+            stats["rejected_static"] += 1
+            refused.append((t, idx, verdict))
+        elif not verdict.is_walker:
+            stats["refused_not_walker"] += 1
+            refused.append((t, idx, verdict))
+        else:
+            kept.append((t, frames, idx, verdict))
     timings = dict(scan.timings, pretreat=time.perf_counter() - t0)
 
     work_w, work_h = scan.work_size
+    to_original = info.height / work_h
+
+    def original_boxes(t: _LiveTrack, idx: np.ndarray) -> np.ndarray:
+        return np.rint(np.asarray([t.boxes[i] for i in idx], dtype=np.float64) * to_original).astype(np.int64)
+
+    refused_tracks = [
+        RefusedTrack(f"r{k:02d}", np.asarray([t.frames[i] for i in idx], dtype=np.int64), original_boxes(t, idx), v)
+        for k, (t, idx, v) in enumerate(refused, start=1)
+    ]
     if not kept:
+        why = ""
+        if refused_tracks:
+            listed = "; ".join(f"{r.label} ({r.num_frames} frames): {r.reason}" for r in refused_tracks[:5])
+            more = f"; and {len(refused_tracks) - 5} more" if len(refused_tracks) > 5 else ""
+            why = f" {len(refused_tracks)} tracks refused as not walking people: {listed}{more}."
         raise GaitDataError(
             video_path,
             f"no walking person found: read {n} frames with {method.upper()} background subtraction at "
             f"{work_w}x{work_h}; {stats['person_blobs']} person-sized blobs, {len(scan.tracks)} tracks, longest "
             f"{longest} silhouette frames (min_frames={min_frames}), {stats['rejected_static']} rejected as not "
-            "moving. It needs a static camera and people walking through the view; try method='knn' or a "
-            "lower min_frames",
+            f"moving.{why} It needs a static camera and people walking through the view; try method='knn' or a "
+            "lower min_frames"
+            + (
+                ", or keep every moving track (walker_check=WalkerCheck(enabled=False), CLI --keep-all-tracks)"
+                if stats["refused_not_walker"]
+                else ""
+            ),
         )
     # Number before picking, so that a track has the same name whichever `track` mode is used.
     numbered = list(enumerate(kept, start=1))
@@ -961,12 +1037,11 @@ def extract_walkers(
         numbered = [max(numbered, key=lambda k: np.median([b[3] - b[1] for b in k[1][0].boxes]))]
     stats["tracks_kept"] = len(numbered)
 
-    to_original = info.height / work_h
     sequences, tracks = [], []
-    for number, (t, frames, idx) in numbered:
-        boxes = np.rint(np.asarray([t.boxes[i] for i in idx], dtype=np.float64) * to_original).astype(np.int64)
+    for number, (t, frames, idx, verdict) in numbered:
+        boxes = original_boxes(t, idx)
         frame_indices = np.asarray([t.frames[i] for i in idx], dtype=np.int64)
-        tracks.append(Track(number, frame_indices, boxes, t.occluded, t.partial))
+        tracks.append(Track(number, frame_indices, boxes, t.occluded, t.partial, verdict))
         extra = {
             "track_id": number,
             "frame_indices": frame_indices.tolist(),
@@ -977,10 +1052,18 @@ def extract_walkers(
             "partial_frames": t.partial,
             "gaps": int(np.count_nonzero(np.diff(frame_indices) > 1)),
             **_shape_stats(boxes, [t.crops[i] for i in idx]),
+            "walker_check": verdict.to_dict(),
         }
         subject = f"{Path(video_path).stem}-t{number:02d}"
         sequences.append(GaitSequence(frames, subject, condition, view, str(video_path), info.fps, extra))
-    logger.info("%s: %d frames, %d walker tracks kept of %d", video_path, n, len(sequences), len(scan.tracks))
+    logger.info(
+        "%s: %d frames, %d walker tracks kept of %d, %d refused",
+        video_path,
+        n,
+        len(sequences),
+        len(scan.tracks),
+        len(refused_tracks),
+    )
     return VideoExtraction(
         sequences=sequences,
         tracks=tracks,
@@ -992,6 +1075,8 @@ def extract_walkers(
         stats=stats,
         snapshot=scan.snapshot,
         snapshot_index=scan.snapshot_index,
+        refused=refused_tracks,
+        walker_check=rules,
     )
 
 
@@ -1007,24 +1092,36 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     return int(bgr[0]), int(bgr[1]), int(bgr[2])
 
 
-def draw_tracks(frame: np.ndarray, tracks: list[Track], frame_index: int | None = None) -> np.ndarray:
+REFUSED_COLOUR = (60, 60, 230)  # BGR red: refused tracks on contact sheets
+
+
+def draw_tracks(
+    frame: np.ndarray,
+    tracks: list[Track],
+    frame_index: int | None = None,
+    refused: list[RefusedTrack] | tuple = (),
+) -> np.ndarray:
     """Draw tracks on a copy of a BGR frame `uint8 [H, W, 3]` (original-video size).
 
     Every track's path (its feet) is a thin line; tracks with a silhouette at `frame_index`
     also get their box, labelled `tNN (frames)`; the others a label at the path's middle.
+    Refused tracks are drawn in red, their box crossed out, labelled `rNN refused: <check>`,
+    and listed with their reasons in a band added under the frame (so the sheet is taller than
+    the frame only when something was refused).
     """
     unit = max(1, round(frame.shape[0] / 400))
     font = 0.4 * unit
     paths = frame.copy()
-    for tr in tracks:
-        feet = np.stack([(tr.boxes[:, 0] + tr.boxes[:, 2]) // 2, tr.boxes[:, 3]], axis=1).astype(np.int32)
-        cv2.polylines(paths, [feet.reshape(-1, 1, 2)], False, track_colour(tr.track_id), unit, cv2.LINE_AA)
+    drawn = [(tr.boxes, track_colour(tr.track_id)) for tr in tracks] + [(r.boxes, REFUSED_COLOUR) for r in refused]
+    for boxes, colour in drawn:
+        feet = np.stack([(boxes[:, 0] + boxes[:, 2]) // 2, boxes[:, 3]], axis=1).astype(np.int32)
+        cv2.polylines(paths, [feet.reshape(-1, 1, 2)], False, colour, unit, cv2.LINE_AA)
     # Paths half-transparent: with dozens of walkers they would hide the scene.
     out = cv2.addWeighted(paths, 0.55, frame, 0.45, 0.0)
-    for tr in tracks:
-        colour = track_colour(tr.track_id)
+    labelled = [(tr, track_colour(tr.track_id), f"t{tr.track_id:02d} ({tr.num_frames})", False) for tr in tracks]
+    labelled += [(r, REFUSED_COLOUR, f"{r.label} refused: {r.verdict.short_reason}", True) for r in refused]
+    for tr, colour, label, crossed in labelled:
         feet = np.stack([(tr.boxes[:, 0] + tr.boxes[:, 2]) // 2, tr.boxes[:, 3]], axis=1).astype(np.int32)
-        label = f"t{tr.track_id:02d} ({tr.num_frames})"
         box = tr.box_at(frame_index) if frame_index is not None else None
         if box is None:
             x, y = (int(v) for v in feet[len(feet) // 2])
@@ -1032,5 +1129,30 @@ def draw_tracks(frame: np.ndarray, tracks: list[Track], frame_index: int | None 
             continue
         x0, y0, x1, y1 = (int(v) for v in box)
         cv2.rectangle(out, (x0, y0), (x1, y1), colour, 2 * unit)
+        if crossed:
+            cv2.line(out, (x0, y0), (x1, y1), colour, unit, cv2.LINE_AA)
+            cv2.line(out, (x0, y1), (x1, y0), colour, unit, cv2.LINE_AA)
         cv2.putText(out, label, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, font, colour, unit, cv2.LINE_AA)
+    if refused:
+        out = np.concatenate([out, _refusal_band(refused, out.shape[1], unit)], axis=0)
     return out
+
+
+def _refusal_band(refused: list[RefusedTrack], width: int, unit: int) -> np.ndarray:
+    """A dark band listing each refused track and its reasons, one line per failed check."""
+    font, line_h = 0.35 * unit, 14 * unit
+    lines = [f"{len(refused)} track(s) refused as not walking people:"]
+    for r in refused:
+        first, last = int(r.frame_indices[0]), int(r.frame_indices[-1])
+        for k, reason in enumerate(r.verdict.reasons):
+            head = f"{r.label} (video frames {first}-{last}): " if k == 0 else "      "
+            lines.append(head + reason.split(" (")[0])
+    # Cut lines to the sheet's width (about 0.55 * 20 px per character at font 0.35).
+    chars = max(20, int(width / (6.2 * unit)))
+    lines = [ln if len(ln) <= chars else ln[: chars - 3] + "..." for ln in lines]
+    band = np.full((line_h * len(lines) + 6 * unit, width, 3), 30, np.uint8)
+    for i, ln in enumerate(lines):
+        colour = (230, 230, 230) if i == 0 else REFUSED_COLOUR
+        y = line_h * (i + 1)
+        cv2.putText(band, ln, (4 * unit, y), cv2.FONT_HERSHEY_SIMPLEX, font, colour, unit, cv2.LINE_AA)
+    return band

@@ -6,9 +6,12 @@ What lands in `out_root` for a video `clip.avi`:
   (`write_pkl_sequence`; nothing else goes in a sequence folder, OpenGait refuses other files);
 - `previews/clip/clip-tNN.gif` and `.png` (animation and frame strip per track),
   `previews/clip/tracks.png` (the video frame with the most walkers in view, their boxes and
-  paths drawn) and `previews/clip/all_tracks.png` (one strip row per track);
-- `extract_manifest.json`: per video, its signature, the settings, what was found per track
-  (subject, frames, first/last video frame, box statistics, gaps, files) and timings.
+  paths drawn; tracks refused as not walking people in red, with their reasons listed in a
+  band under the frame) and `previews/clip/all_tracks.png` (one strip row per track);
+- `extract_manifest.json`: per video, its signature, the settings (the walker check's
+  thresholds among them), what was found per track (subject, frames, first/last video frame,
+  box statistics, gaps, the walker check's measures, files), `refused_tracks` (label, frames,
+  reasons and measures of each track the walker check refused) and timings.
 
 Several videos may share one `out_root` (each has its own manifest entry and subjects). A
 rerun with the same video and settings whose files are all present is skipped; otherwise the
@@ -32,6 +35,7 @@ from studio.data.errors import GaitDataError
 from studio.data.opengait import write_pkl_sequence
 from studio.data.preview import png_strip, write_gif, write_png, write_png_strip
 from studio.data.video import VideoExtraction, draw_tracks, extract_walkers, read_video_frame
+from studio.data.walker_check import WalkerCheck
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +121,7 @@ def _write_previews(out_root: Path, video: Path, result: VideoExtraction, stem: 
     else:  # every kept track was shorter than min_frames when last seen: use a middle frame
         index = int(result.tracks[0].frame_indices[len(result.tracks[0].frame_indices) // 2])
         frame = read_video_frame(video, index)
-    sheet = write_png(folder / "tracks.png", draw_tracks(frame, result.tracks, index))
+    sheet = write_png(folder / "tracks.png", draw_tracks(frame, result.tracks, index, refused=result.refused))
     labels = [seq.subject.rsplit("-", 1)[-1] for seq in result.sequences]
     strip = write_png(folder / "all_tracks.png", png_strip(result.sequences, num_frames=12, scale=1.5, labels=labels))
     shared = {
@@ -162,6 +166,7 @@ def extract_video_to_dataset(
     previews: bool = True,
     allow_truncated: bool = False,
     resume: bool = True,
+    walker_check: WalkerCheck | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExtractionSummary:
     """Extract every walker of `video` (see `studio.data.video.extract_walkers`) into `out_root`.
@@ -173,6 +178,9 @@ def extract_video_to_dataset(
         method, min_frames, track, max_frames, condition, view, allow_truncated: passed on to
             `extract_walkers`.
         previews: write the GIF / PNG previews and the contact sheet under `previews/`.
+        walker_check: thresholds deciding which tracks are walking people (None = the
+            defaults of `studio.data.walker_check.WalkerCheck`; `WalkerCheck(enabled=False)`
+            keeps every travelling track). Part of the settings a rerun must match to be skipped.
         resume: skip the work when the manifest shows this video (same size and mtime) was
             already extracted completely with the same settings.
         progress: `progress(frames_read, frames_expected)` after each frame.
@@ -199,6 +207,7 @@ def extract_video_to_dataset(
         "view": view,
         "previews": previews,
         "allow_truncated": allow_truncated,
+        "walker_check": (walker_check or WalkerCheck()).to_dict(),
     }
     manifest_path = out_root / MANIFEST_NAME
     manifest = _read_manifest(manifest_path)
@@ -229,6 +238,7 @@ def extract_video_to_dataset(
         condition=condition,
         view=view,
         allow_truncated=allow_truncated,
+        walker_check=walker_check,
         progress=progress,
     )
     out_root.mkdir(parents=True, exist_ok=True)
@@ -250,9 +260,22 @@ def extract_video_to_dataset(
                 "area_rel_change_median": seq.extra["area_rel_change_median"],
                 "foreground_fraction": round(float((seq.frames > 127).mean()), 4),
                 "boxes": _box_stats(tr.boxes),
+                "walker_check": tr.verdict.to_dict() if tr.verdict is not None else None,
                 "source": str(video),
             }
         )
+    refused = [
+        {
+            "label": r.label,
+            "frames": r.num_frames,
+            "first_frame": int(r.frame_indices[0]),
+            "last_frame": int(r.frame_indices[-1]),
+            "reasons": list(r.verdict.reasons),
+            "measures": dict(r.verdict.measures),
+            "boxes": _box_stats(r.boxes),
+        }
+        for r in result.refused
+    ]
     shared = {}
     if previews:
         per_track, shared = _write_previews(out_root, video, result, stem)
@@ -271,6 +294,7 @@ def extract_video_to_dataset(
         "stats": result.stats,
         **shared,
         "tracks": tracks,
+        "refused_tracks": refused,
     }
     # Re-read just before writing: another video may have been added to this root meanwhile.
     manifest = _read_manifest(manifest_path)
