@@ -26,6 +26,7 @@ from generators.denoiser import GaitLatentDenoiser
 from generators.editor import GaitEditor
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline
+from generators.settings import ANONYMIZE, EDIT, METHODS
 from studio.data.walkers import identity_for, render_walker_sequence, walk_for
 from studio.pipelines.anonymization import anonymize_until_unverified
 
@@ -91,20 +92,31 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=16)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--guidance", type=float, default=2.0)
-    parser.add_argument("--edit-strength", type=float, default=0.7)
-    parser.add_argument("--anonymize-strength", type=float, default=0.9)
-    parser.add_argument("--method", choices=("invert", "noise"), default="invert")
+    parser.add_argument("--edit-strength", type=float, default=EDIT.strength)
+    parser.add_argument("--anonymize-strength", type=float, default=ANONYMIZE.strength)
+    parser.add_argument("--edit-method", choices=METHODS, default=EDIT.method)
+    parser.add_argument("--anonymize-method", choices=METHODS, default=ANONYMIZE.method)
     args = parser.parse_args()
-    parser_settings = dict(steps=args.steps, guidance=args.guidance, method=args.method)
+    parser_settings = dict(steps=args.steps, guidance=args.guidance)
     editor, judge, calibration, source = load_editor()
     clips = walker_clips(args.clips)
 
     def edit_batched(batch, seeds):
-        return editor.edit_many(batch, clothing="coat", strength=args.edit_strength, seeds=seeds, **parser_settings)
+        return editor.edit_many(
+            batch, clothing="coat", strength=args.edit_strength, seeds=seeds, method=args.edit_method, **parser_settings
+        )
 
     def anonymize_batched(batch, seeds):
         return anonymize_until_unverified(
-            editor, judge, calibration, batch, seeds, args.anonymize_strength, max_attempts=1, **parser_settings
+            editor,
+            judge,
+            calibration,
+            batch,
+            seeds,
+            args.anonymize_strength,
+            max_attempts=1,
+            method=args.anonymize_method,
+            **parser_settings,
         )
 
     def one_at_a_time(batched):
@@ -118,7 +130,8 @@ def main() -> None:
         "frames": 30,
         "steps": args.steps,
         "guidance": args.guidance,
-        "method": args.method,
+        "edit_method": args.edit_method,
+        "anonymize_method": args.anonymize_method,
         "edit_strength": args.edit_strength,
         "anonymize_strength": args.anonymize_strength,
         "anonymize_attempts": 1,
