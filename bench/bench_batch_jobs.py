@@ -10,8 +10,8 @@ frames), then times, with the bundled generator, identity bank, judge and covari
 - pure generation in the same run: `GaitGenerationPipeline.__call__` making as many 30-frame
   clips of novel identities (no inversion, no judge, nothing written), in batches of 64.
 
-Each job's rate counts the clips written; `*_vs_generation` is its rate over generation's. fp32,
-on the threads torch has (set OMP_NUM_THREADS). `--quick` for a 40-clip check. Prints one JSON.
+Each job's rate counts the clips written; `*_vs_generation` is its rate over generation's. fp32 (or
+`--bf16`), on the threads torch has (set OMP_NUM_THREADS). `--quick` for a 40-clip check. Prints one JSON.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--batch-clips", type=int, default=64, help="clips per batch in the jobs (64)")
     parser.add_argument("--quick", action="store_true", help="a 40-clip check: 4 subjects × 10 conditions")
     parser.add_argument("--out", help="work folder (default: a temporary one, removed after)")
+    parser.add_argument("--bf16", action="store_true", help="everything timed under bfloat16 autocast")
     args = parser.parse_args()
     if args.quick:
         args.subjects = 4
@@ -62,29 +63,30 @@ def main() -> None:
         pipeline = editor.pipeline
         clips = args.subjects * args.conditions
 
-        # warm-up: first-call allocations and oneDNN kernel choice, shared by everything timed below
-        embeddings, _ = pipeline.identity_bank.novel(clips, seed=0)
-        pipeline(identity=embeddings[:2], view=90.0, num_clips=2, num_frames=args.frames, steps=args.steps)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            # warm-up: first-call allocations and oneDNN kernel choice, shared by everything timed below
+            embeddings, _ = pipeline.identity_bank.novel(clips, seed=0)
+            pipeline(identity=embeddings[:2], view=90.0, num_clips=2, num_frames=args.frames, steps=args.steps)
 
-        settings = dict(steps=args.steps, batch_clips=args.batch_clips, progress=False)
-        started = time.perf_counter()
-        anonymized = anonymize_dataset(editor, data, work / "anonymized", **settings)
-        anonymize_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        edited = edit_dataset(editor, data, work / "edited", clothing="coat", **settings)
-        edit_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        generated = pipeline(
-            identity=embeddings,
-            view=float(args.view),
-            clothing="normal",
-            carrying="none",
-            num_clips=clips,
-            num_frames=args.frames,
-            steps=args.steps,
-            batch_size=64,
-        )
-        generate_seconds = time.perf_counter() - started
+            settings = dict(steps=args.steps, batch_clips=args.batch_clips, progress=False)
+            started = time.perf_counter()
+            anonymized = anonymize_dataset(editor, data, work / "anonymized", **settings)
+            anonymize_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            edited = edit_dataset(editor, data, work / "edited", clothing="coat", **settings)
+            edit_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            generated = pipeline(
+                identity=embeddings,
+                view=float(args.view),
+                clothing="normal",
+                carrying="none",
+                num_clips=clips,
+                num_frames=args.frames,
+                steps=args.steps,
+                batch_size=64,
+            )
+            generate_seconds = time.perf_counter() - started
 
     attempts = [row["attempts"] for row in anonymized["sequences"]]
     rates = {
@@ -95,6 +97,7 @@ def main() -> None:
     result = {
         "benchmark": "batch_jobs",
         "threads": torch.get_num_threads(),
+        "bf16": args.bf16,
         "clips": clips,
         "subjects": args.subjects,
         "frames": args.frames,
