@@ -8,10 +8,10 @@ under the new conditions:
 
 - `edit`: the same person (the source clip is the identity reference), new view / clothing /
   carrying;
-- `anonymize`: the same covariates, the person replaced by a novel one far from the source and
-  from every known person (`IdentityBank`): a first clip of that person is generated and
-  becomes the reference; the judge measures what identity is left, and a clip that still
-  verifies as its source is retried harder and, failing that, flagged.
+- `anonymize_many`: the same covariates, the person replaced by a novel one far from the source
+  and from every known person (`IdentityBank`): a first clip of that person is generated and
+  becomes the reference. Nothing here judges: what identity is left is measured by the judge in
+  `studio.pipelines.anonymization`, which retries the clips that still verify as their source.
 
 With a denoiser that has a motion pathway, every window also walks on the source's own timing
 (`gait_motion_signal`), so the body can be made anew without losing the walk.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -99,47 +99,15 @@ class _Regeneration:
     strength: float
 
 
-@dataclass
-class _Regeneration:
-    """One clip to regenerate: its source, whom it becomes, under which covariates, how hard."""
-
-    sequence: GaitSequence
-    source_identity: dict
-    target_identity: dict
-    source_covariates: dict
-    target_covariates: dict
-    seed: int
-    strength: float
-
-
-@dataclass
-class AnonymizationResult:
-    """An anonymized clip and the identity the judge still finds in it.
-
-    Attributes:
-        sequence: the anonymized clip.
-        source_distance: judge distance between source and result (the calibration's metric).
-        threshold: the judge's verification threshold at its calibrated FAR.
-        leaks: True when the judge still verifies the result as the source person.
-        attempts: tries made (each retry raises the strength or picks a farther target).
-    """
-
-    sequence: GaitSequence
-    source_distance: float
-    threshold: float
-    leaks: bool
-    attempts: int
-    target_similarity_to_source: float = field(default=float("nan"))
-
-
 class GaitEditor:
     """Edit or anonymize clips with a generation pipeline.
 
     Args:
         pipeline: a `GaitGenerationPipeline` whose `conditioner` embeds identities.
         bank: known identities (conditioner space) from which anonymization targets are made.
-        judge: a recognizer (`embed`) that is NOT the conditioner, for leakage.
-        calibration: the judge's verification calibration (`metric`, `threshold`).
+        judge, calibration: the judge (a recognizer that is NOT the conditioner) and its
+            verification calibration, carried for the callers that score results (batch jobs,
+            the app, the retry policy); the editor itself never calls them.
     """
 
     def __init__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generators.settings import ANONYMIZE, METHODS
+from studio.commands._shard import report_share
 
 NAME = "anonymize"
 HELP = "replace the identity in one clip or a whole OpenGait dataset (motion, view, clothing kept; leaks flagged)"
@@ -67,11 +68,8 @@ def run(args) -> int:
         progress=not args.no_progress,
         batch_clips=args.batch_clips,
     )
-    share = manifest["shard"]
-    if share["count"] > 1:
-        print(f"{share['shard']}: {share['clips']} clips of {share['people']} people made by this process")
-        if not share["main"]:
-            return 0  # the main process prints the summary of the whole job
+    if report_share(manifest):
+        return 0  # the main process prints the summary of the whole job
     counts = manifest["counts"]
     print(
         f"{counts['written']} of {counts['clips']} clips anonymized ({counts['written_this_run']} now, "

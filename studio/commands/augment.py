@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generators.settings import EDIT, METHODS
+from studio.commands._shard import report_share
 
 NAME = "augment"
 HELP = "edit every training subject's clips into new conditions: an OpenGait augmentation set with its partition"
@@ -57,11 +58,8 @@ def run(args) -> int:
         progress=not args.no_progress,
         batch_clips=args.batch_clips,
     )
-    share = manifest["shard"]
-    if share["count"] > 1:
-        print(f"{share['shard']}: {share['clips']} clips of {share['people']} people made by this process")
-        if not share["main"]:
-            return 0  # the main process prints the summary of the whole job
+    if report_share(manifest):
+        return 0  # the main process prints the summary of the whole job
     counts = manifest["counts"]
     generated = counts["written"] - counts["real_copied"]
     print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from studio.commands._shard import report_share
+
 NAME = "synthesize"
 HELP = "generate novel identities × views × conditions as an OpenGait dataset with a manifest (judge-checked)"
 
@@ -63,11 +65,8 @@ def run(args) -> int:
         **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
     )
     bar.close()
-    share = manifest["shard"]
-    if share["count"] > 1:
-        print(f"{share['shard']}: {share['clips']} clips of {share['people']} novel people made by this process")
-        if not share["main"]:
-            return 0  # the main process prints the summary of the whole job
+    if report_share(manifest, "novel people"):
+        return 0  # the main process prints the summary of the whole job
     print(
         f"{len(manifest['sequences'])} clips of {len(manifest['identities'])} novel people in {manifest['seconds']} s"
     )
