@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from app import AppConfig, prepare_environment
-from app.work import RequestCancelled, RunningWork, Work, takes_cancel
+from app.work import RequestCancelled, RunningWork, Work
 from studio.data import GaitDataError, GaitSequence, read_sequence
 from studio.data.archive import write_folder_zip
 from studio.data.opengait import write_pkl_sequence
@@ -380,7 +380,6 @@ class StudioHandlers:
             work.check()  # between identities: what is cancelled stops here
             progress((done, total), desc="identities", unit="identities")
 
-        cancel = {"cancel": work.check} if takes_cancel(synthesize_dataset) else {}
         try:
             manifest = synthesize_dataset(
                 pipeline,
@@ -391,7 +390,7 @@ class StudioHandlers:
                 seed=int(seed or 0),
                 steps=int(steps),
                 progress=report,
-                **cancel,
+                cancel=work.check,
             )
             work.check()
             return self._synthesis_outputs(out, manifest, work)

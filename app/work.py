@@ -10,7 +10,6 @@ closed, reloaded or gone) set its flag, and the next check raises `RequestCancel
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,11 +99,3 @@ class RunningWork:
         """Requests submitted or running, all sessions together."""
         with self._lock:
             return sum(len(v) for v in self._work.values())
-
-
-def takes_cancel(fn) -> bool:
-    """Whether a library call accepts a `cancel` callable (checked between its steps)."""
-    try:
-        return "cancel" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
