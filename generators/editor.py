@@ -38,7 +38,12 @@ from generators.conditions import (
     view_name,
 )
 from generators.identity_bank import IdentityBank
-from generators.pipeline import GaitGenerationPipeline, frames_from_model_output, normalize_identity
+from generators.pipeline import (
+    MIN_REFERENCE_FOREGROUND,
+    GaitGenerationPipeline,
+    frames_from_model_output,
+    normalize_identity,
+)
 from generators.settings import ANONYMIZE, EDIT, METHODS
 from studio.data import GaitSequence
 from studio.data.silhouette_stats import gait_motion_signal
@@ -47,6 +52,16 @@ logger = logging.getLogger(__name__)
 
 MIN_FRAMES = 16  # below ~one gait cycle there is no motion to keep
 WINDOW = 30
+
+
+def unusable_source(seq: GaitSequence) -> str | None:
+    """Why a clip cannot be edited or anonymized (too short, or no body in its frames); None if it can."""
+    if seq.num_frames < MIN_FRAMES:
+        return f"too short: {seq.num_frames} frames, at least {MIN_FRAMES} are needed"
+    foreground = float(seq.model_input().mean())
+    if foreground < MIN_REFERENCE_FOREGROUND:
+        return f"empty: no body in its frames (mean foreground {foreground:.4f})"
+    return None
 
 
 def source_covariates(seq: GaitSequence) -> dict:
@@ -91,7 +106,7 @@ class _Regeneration:
     """One clip to regenerate: its source, whom it becomes, under which covariates, how hard."""
 
     sequence: GaitSequence
-    source_identity: dict
+    source_identity: dict | None  # None when nothing inverts the source (method "noise")
     target_identity: dict
     source_covariates: dict
     target_covariates: dict
@@ -179,7 +194,10 @@ class GaitEditor:
                         part,
                         clean,
                         self._conditions(job.target_identity, job.target_covariates, window_motion),
-                        self._conditions(job.source_identity, job.source_covariates, window_motion),
+                        # the source's own conditions only steer a DDIM inversion
+                        None
+                        if method == "noise"
+                        else self._conditions(job.source_identity, job.source_covariates, window_motion),
                         torch.randn(clean.shape, generator=generator),
                     )
                 )
@@ -226,11 +244,9 @@ class GaitEditor:
     def _check(self, seq: GaitSequence, strength: float, steps: int, method: str) -> None:
         if not isinstance(seq, GaitSequence):
             raise ValueError(f"expected a GaitSequence, got {type(seq).__name__}")
-        if seq.num_frames < MIN_FRAMES:
-            raise ValueError(
-                f"{seq.source or 'clip'}: {seq.num_frames} frames is too short to edit; at least {MIN_FRAMES} "
-                "(about one gait cycle) are needed"
-            )
+        problem = unusable_source(seq)
+        if problem is not None:
+            raise ValueError(f"{seq.source or 'clip'}: cannot edit it, {problem}")
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"strength must lie in [0, 1], got {strength}")
         if not isinstance(steps, int) or steps <= 0:
@@ -455,7 +471,8 @@ class GaitEditor:
         jobs = []
         for seq, seed, person in zip(sequences, seeds, people):
             covariates = source_covariates(seq)
-            jobs.append(_Regeneration(seq, self.identity_of(seq), person, covariates, covariates, seed, strength))
+            source = self.identity_of(seq) if method == "invert" else None  # only an inversion reads it
+            jobs.append(_Regeneration(seq, source, person, covariates, covariates, seed, strength))
         frames = self._regenerate_many(jobs, steps, guidance, identity_guidance, method, batch_size, cancel)
         return [
             seq.with_frames(

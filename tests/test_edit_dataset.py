@@ -256,3 +256,17 @@ def test_a_clip_outside_any_dataset_is_named_after_its_file(editor, walkers, tmp
     manifest = edit_dataset(editor, loose, tmp_path / "out", clothing="cl", steps=STEPS)
     assert [row["output"] for row in manifest["sequences"]] == ["walk/cl-gen-unknown/unknown/unknown.pkl"]
     assert manifest["sequences"][0]["source"] == "walk.pkl" and manifest["settings"]["input_kind"] == "clip"
+
+
+def test_an_empty_clip_is_skipped_and_counted_not_fatal(editor, walkers, tmp_path):
+    """A clip with no body in it stops nothing: it is skipped with the reason, the rest is made."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(walkers / "001", data / "001")
+    with open(data / "001" / "nm-01" / "090" / "090.pkl", "wb") as f:
+        dump_array_pickle(np.zeros((40, 64, 64), np.uint8), f)
+    manifest = anonymize_dataset(editor, data, tmp_path / "anon", steps=STEPS, max_attempts=1)
+    assert manifest["counts"]["skipped"] == 1 and manifest["counts"]["written"] >= 1
+    (row,) = manifest["skipped"]
+    assert row["source"] == "001/nm-01/090" and row["reason"].startswith("empty: no body in its frames")

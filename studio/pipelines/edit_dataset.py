@@ -10,7 +10,7 @@ call these. The three jobs share one way of working:
 - `manifest.jsonl`: one row per finished clip, appended and flushed to disk as soon as the clip's
   pkl is written, so a killed job resumes where it stopped; `manifest.json`: the settings while
   the job runs, the summary (counts, skipped clips with their reason, leaks, every row) at the end;
-- unreadable and too-short clips are skipped and counted with the reason, never fatal;
+- unreadable, too-short and empty clips are skipped and counted with the reason, never fatal;
 - clips are made a batch at a time (`edit_many` / `anonymize_until_unverified`, which retries only
   the clips the judge still verifies): whole people packed into batches of at most `batch_clips`
   clips, cut from the job's clip list alone (`studio.pipelines.sharding.person_batches`);
@@ -377,7 +377,7 @@ def _person(task: _Task) -> str:
 
 def _read_batch(batch: list[_Task]) -> tuple[dict, dict]:
     """The batch's sources read once each → ({source key: clip}, {output path: why it is skipped})."""
-    from generators.editor import MIN_FRAMES
+    from generators.editor import unusable_source
 
     clips, unreadable, reasons = {}, {}, {}
     for task in batch:
@@ -389,9 +389,8 @@ def _read_batch(batch: list[_Task]) -> tuple[dict, dict]:
                 unreadable[key] = f"unreadable: {err.problem}"
         if key in unreadable:
             reasons[task.output_path] = unreadable[key]
-        elif task.action != "copy" and clips[key].num_frames < MIN_FRAMES:
-            frames = clips[key].num_frames
-            reasons[task.output_path] = f"too short: {frames} frames, at least {MIN_FRAMES} are needed"
+        elif task.action != "copy" and (problem := unusable_source(clips[key])) is not None:
+            reasons[task.output_path] = problem
     return clips, reasons
 
 
@@ -412,7 +411,7 @@ def _run_tasks(
     batches (`person_batches`) are the same whatever the number of processes and whatever is done
     already, so each clip comes out the same in a 1-process run, a sharded one and a resumed one;
     a batch only partly written by a killed run is made again and its missing clips written.
-    Unreadable and too-short sources are skipped with the reason; any other error stops the job
+    Unreadable, too-short and empty sources are skipped with the reason; any other error stops the job
     (naming the batch) with everything finished so far kept for a rerun. Every row is on disk as
     soon as its clip is.
 
