@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generators.settings import ANONYMIZE, METHODS
+from generators.settings import ANONYMIZE
+from studio.commands._sampler_args import add_sampler_arguments
 from studio.commands._shard import report_share
 
 NAME = "anonymize"
@@ -16,23 +17,8 @@ def _list(text: str) -> list[str]:
 def add_arguments(parser):
     parser.add_argument("input", metavar="INPUT", help="a clip (.pkl, .npz, sequence or PNG folder) or a dataset root")
     parser.add_argument("--out", required=True, help="new dataset folder (OpenGait layout + manifest); never the input")
-    parser.add_argument(
-        "--strength",
-        type=float,
-        default=ANONYMIZE.strength,
-        help=f"share of the schedule regenerated ({ANONYMIZE.strength})",
-    )
+    add_sampler_arguments(parser, ANONYMIZE, "share of the schedule regenerated")
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
-    parser.add_argument("--steps", type=int, default=ANONYMIZE.steps, help=f"sampler steps ({ANONYMIZE.steps})")
-    parser.add_argument(
-        "--guidance",
-        type=float,
-        default=ANONYMIZE.guidance,
-        help=f"classifier-free guidance scale ({ANONYMIZE.guidance:g})",
-    )
-    parser.add_argument(
-        "--method", choices=METHODS, default=ANONYMIZE.method, help=f"DDIM inversion or noising ({ANONYMIZE.method})"
-    )
     parser.add_argument(
         "--max-attempts",
         type=int,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generators.settings import EDIT, METHODS
+from generators.settings import EDIT
+from studio.commands._sampler_args import add_sampler_arguments
 from studio.commands._shard import report_share
 
 NAME = "augment"
@@ -21,15 +22,8 @@ def add_arguments(parser):
     parser.add_argument("--views", type=_list, help="source views to edit, e.g. 000,090 (default: all)")
     parser.add_argument("--sources", type=_list, default=["nm"], help="source conditions or types (nm)")
     parser.add_argument("--include-real", action="store_true", help="also write the real training clips")
-    parser.add_argument("--strength", type=float, default=0.8, help="0 keeps the source, 1 regenerates fully (0.8)")
+    add_sampler_arguments(parser, EDIT, "0 keeps the source, 1 regenerates fully", strength=0.8)
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
-    parser.add_argument("--steps", type=int, default=EDIT.steps, help=f"sampler steps ({EDIT.steps})")
-    parser.add_argument(
-        "--guidance", type=float, default=EDIT.guidance, help=f"classifier-free guidance scale ({EDIT.guidance:g})"
-    )
-    parser.add_argument(
-        "--method", choices=METHODS, default=EDIT.method, help=f"DDIM inversion or noising ({EDIT.method})"
-    )
     parser.add_argument("--no-judge", action="store_true", help="do not score the edits with the judge")
     parser.add_argument("--batch-clips", type=int, default=64, help="clips made together, whole people per batch (64)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generators.settings import EDIT, METHODS
+from generators.settings import EDIT
+from studio.commands._sampler_args import add_sampler_arguments
 from studio.commands._shard import report_share
 
 NAME = "edit"
@@ -19,23 +20,8 @@ def add_arguments(parser):
     parser.add_argument("--view", help="new view in degrees, e.g. 090 (default: keep each clip's)")
     parser.add_argument("--clothing", help="new clothing: normal or coat (default: keep)")
     parser.add_argument("--carrying", help="new carrying: none or bag (default: keep)")
-    parser.add_argument(
-        "--strength",
-        type=float,
-        default=EDIT.strength,
-        help=f"0 keeps the source, 1 regenerates fully ({EDIT.strength})",
-    )
+    add_sampler_arguments(parser, EDIT, "0 keeps the source, 1 regenerates fully")
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
-    parser.add_argument("--steps", type=int, default=EDIT.steps, help=f"sampler steps ({EDIT.steps})")
-    parser.add_argument(
-        "--guidance",
-        type=float,
-        default=EDIT.guidance,
-        help=f"classifier-free guidance scale ({EDIT.guidance:g})",
-    )
-    parser.add_argument(
-        "--method", choices=METHODS, default=EDIT.method, help=f"DDIM inversion or noising ({EDIT.method})"
-    )
     parser.add_argument("--subjects", type=_list, help="dataset only: these subjects, e.g. 075,076")
     parser.add_argument("--conditions", type=_list, help="dataset only: these conditions or types, e.g. nm")
     parser.add_argument("--views", type=_list, help="dataset only: these source views, e.g. 000,090")
