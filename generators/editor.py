@@ -10,8 +10,10 @@ under the new conditions:
   carrying;
 - `anonymize_many`: the same covariates, the person replaced by a novel one far from the source
   and from every known person (`IdentityBank`): a first clip of that person is generated and
-  becomes the reference. Nothing here judges: what identity is left is measured by the judge in
-  `studio.pipelines.anonymization`, which retries the clips that still verify as their source.
+  becomes the reference. Clips given one `Pseudonym` become one new person (one identity, one
+  first clip per view), so an anonymized dataset keeps who is who. Nothing here judges: what
+  identity is left is measured by the judge in `studio.pipelines.anonymization`, which retries
+  the clips that still verify as their source.
 
 With a denoiser that has a motion pathway, every window also walks on the source's own timing
 (`gait_motion_signal`), so the body can be made anew without losing the walk.
@@ -101,6 +103,23 @@ def _windows(length: int) -> list[tuple[slice, slice]]:
     return out
 
 
+@dataclass(frozen=True)
+class Pseudonym:
+    """Who a source person becomes when anonymized: clips given the same pseudonym become ONE
+    new person (the same identity; one first clip per view, the reference of all their clips).
+
+    Attributes:
+        seed: draws the new identity and their first clips (the same seed, the same person).
+        anchor: a clip of the source person that the new identity is kept far from; None = the
+            mean identity of the person's clips in the call. Give the same anchor wherever the
+            person's clips are anonymized (e.g. their first clip), so every batch that holds
+            some of them makes the same new person.
+    """
+
+    seed: int
+    anchor: GaitSequence | None = None
+
+
 @dataclass
 class _Regeneration:
     """One clip to regenerate: its source, whom it becomes, under which covariates, how hard."""
@@ -144,11 +163,19 @@ class GaitEditor:
     # ---- the shared recipe ----------------------------------------------------------------
     def identity_of(self, sequence: GaitSequence) -> dict:
         """A clip as an identity condition: its conditioner embedding `[1, E]` and, for a
-        denoiser with a reference pathway, its reference tokens (computed once per clip)."""
-        return {
-            "embedding": self.pipeline.encode_identity(sequence),
-            "reference": self.pipeline.encode_reference(sequence),
-        }
+        denoiser with a reference pathway, its reference tokens `[1, r, d]` (else None)."""
+        return self.identities_of([sequence])[0]
+
+    def identities_of(self, sequences: Sequence[GaitSequence]) -> list[dict]:
+        """`identity_of` of many clips, embedded and encoded in one batch each."""
+        if not sequences:
+            return []
+        embeddings = self.pipeline.encode_identity(list(sequences))
+        references = self.pipeline.encode_reference(list(sequences))
+        return [
+            {"embedding": embeddings[i : i + 1], "reference": None if references is None else references[i : i + 1]}
+            for i in range(len(sequences))
+        ]
 
     def _conditions(self, identity: dict, covariates: dict, motion: np.ndarray | None) -> dict:
         return self.pipeline.condition_tensors(
@@ -185,9 +212,10 @@ class GaitEditor:
             x = torch.from_numpy(seq.model_input())[:, None]  # [t, 1, 64, 44]
             motion = gait_motion_signal(seq.frames) if pipe.denoiser.config.motion_dim else None
             generator = torch.Generator().manual_seed(int(job.seed))
+            latents = pipe.autoencoder.encode(x)  # [t, d]: frame by frame, so one call for all windows
             for frames, part in _windows(seq.num_frames):
                 window_motion = None if motion is None else motion[frames]
-                clean = pipe.autoencoder.encode(x[frames])[None]  # [1, w, d]
+                clean = latents[frames][None]  # [1, w, d]
                 windows.append(
                     (
                         j,
@@ -350,15 +378,17 @@ class GaitEditor:
             _per_clip(v, n, name) for v, name in ((view, "view"), (clothing, "clothing"), (carrying, "carrying"))
         ]
         seeds = _seeds(seeds, n)
-        jobs, out = [], [None] * n
+        jobs, out, asked = [], [None] * n, []
         for i, seq in enumerate(sequences):
             self._check(seq, strength, steps, method)
             source, target = self._edit_target(seq, *(t[i] for t in targets))
             if strength == 0.0:
                 out[i] = seq.with_frames(seq.frames.copy())
                 continue
-            identity = self.identity_of(seq)
-            jobs.append((i, _Regeneration(seq, identity, identity, source, target, seeds[i], strength)))
+            asked.append((i, source, target))
+        identities = self.identities_of([sequences[i] for i, _, _ in asked])
+        for (i, source, target), identity in zip(asked, identities):
+            jobs.append((i, _Regeneration(sequences[i], identity, identity, source, target, seeds[i], strength)))
         frames = self._regenerate_many(
             [job for _, job in jobs], steps, guidance, identity_guidance, method, batch_size, cancel
         )
@@ -383,38 +413,72 @@ class GaitEditor:
         steps: int = 20,
         guidance: float = 2.0,
         cancel=None,
+        people: Sequence[Pseudonym] | None = None,
     ) -> list[dict]:
         """Whom each clip becomes: a novel identity far from its source and from every known person.
 
         A denoiser with a reference pathway is given a first clip of the novel person (drawn from
-        the embedding alone, in the source's view, normal clothes; one batch for all clips, each
-        from its own seed) as the reference, so the new body is carried by the same pathway that
-        carries a real person in an edit. Returns per clip `{"embedding": [1, E], "reference":
-        tokens or None, "similarity_to_source": cosine in the conditioner's space}`.
+        the embedding alone, in the source's view, normal clothes; one batch for all) as the
+        reference, so the new body is carried by the same pathway that carries a real person in
+        an edit. Without `people` each clip becomes its own person, drawn from its seed; with
+        them, the clips of one `Pseudonym` share one identity and one first clip per view.
+        Returns per clip `{"embedding": [1, E], "reference": tokens or None,
+        "similarity_to_source": cosine to the clip's own source in the conditioner's space}`.
         """
         if self.bank is None:
             raise ValueError("anonymize needs a target identity or an identity bank to make one")
-        chosen, sources = [], []
-        for seq, seed in zip(sequences, seeds, strict=True):
-            source = self.pipeline.encode_identity(seq).numpy()
-            candidates, _ = self.bank.novel(8, seed=int(seed), exclude=source)
-            chosen.append(normalize_identity(candidates[self.bank.farthest(source, candidates)]))
-            sources.append(source)
-        embeddings = torch.cat(chosen)
+        seeds = [int(s) for s in seeds]
+        if len(seeds) != len(sequences) or (people is not None and len(people) != len(sequences)):
+            raise ValueError(f"{len(sequences)} clips need as many seeds and people")
+        sources = self.pipeline.encode_identity(list(sequences))  # [N, E], one batch
+        # one group per new person: (its seed, the embedding it keeps away from, its clips)
+        groups: dict = {}
+        for i in range(len(seeds)):
+            key = ("clip", i) if people is None else ("person", people[i].seed)
+            groups.setdefault(key, []).append(i)
+        anchored = [k for k, m in groups.items() if k[0] == "person" and people[m[0]].anchor is not None]
+        anchors = [people[groups[k][0]].anchor for k in anchored]
+        anchor_of = dict(zip(anchored, self.pipeline.encode_identity(anchors))) if anchors else {}
+        identity_of_clip = [None] * len(sequences)
+        for key, members in groups.items():
+            if key[0] == "clip":
+                seed, away = seeds[members[0]], sources[members]
+            else:
+                seed = key[1]
+                away = anchor_of[key][None] if key in anchor_of else sources[members].mean(0, keepdim=True)
+            away = normalize_identity(away).numpy()
+            candidates, _ = self.bank.novel(8, seed=seed, exclude=away)
+            chosen = normalize_identity(candidates[self.bank.farthest(away, candidates)])
+            for i in members:
+                identity_of_clip[i] = (key, chosen)
         if self.pipeline.denoiser.config.reference_frames:
             views = [c["view"] if c["view"] is not None else 90.0 for c in map(source_covariates, sequences)]
+            firsts: dict = {}  # (person, view) → index of its first clip in the batch drawn below
+            draws = []  # (embedding, view, noise seed)
+            for i, (key, chosen) in enumerate(identity_of_clip):
+                if (key, views[i]) not in firsts:
+                    firsts[(key, views[i])] = len(draws)
+                    noise_seed = seeds[i] if key[0] == "clip" else _first_clip_seed(key[1], views[i])
+                    draws.append((chosen, views[i], noise_seed))
             dim = self.pipeline.denoiser.config.latent_dim
             noise = torch.cat(
-                [torch.randn((1, WINDOW, dim), generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+                [torch.randn((1, WINDOW, dim), generator=torch.Generator().manual_seed(s)) for _, _, s in draws]
             )
-            people = self.pipeline.novel_person(
-                embeddings.numpy(), 0, steps, guidance, views, latents=noise, cancel=cancel
+            drawn = self.pipeline.novel_person(
+                torch.cat([e for e, _, _ in draws]).numpy(),
+                0,
+                steps,
+                guidance,
+                [v for _, v, _ in draws],
+                latents=noise,
+                cancel=cancel,
             )
-            targets = [self.identity_of(person) for person in people]
+            made = self.identities_of(drawn)
+            targets = [dict(made[firsts[(key, views[i])]]) for i, (key, _) in enumerate(identity_of_clip)]
         else:
-            targets = [{"embedding": e[None], "reference": None} for e in embeddings]
+            targets = [{"embedding": chosen, "reference": None} for _, chosen in identity_of_clip]
         for target, source in zip(targets, sources):
-            target["similarity_to_source"] = float(target["embedding"][0] @ torch.from_numpy(source)[0])
+            target["similarity_to_source"] = float(target["embedding"][0] @ source)
         return targets
 
     def anonymize_many(
@@ -429,6 +493,7 @@ class GaitEditor:
         identity_guidance: float | None = ANONYMIZE.identity_guidance,
         batch_size: int = 64,
         cancel=None,
+        people: Sequence[Pseudonym] | None = None,
     ) -> list[GaitSequence]:
         """One anonymization of each clip: the same walk, view and clothing, by somebody else.
 
@@ -442,6 +507,8 @@ class GaitEditor:
             targets: per clip a target identity embedding (conditioner space); default: a novel
                 identity from the bank, far from the source and from every known person.
             steps, guidance, method, identity_guidance, batch_size, cancel: as in `edit_many`.
+            people: per clip the `Pseudonym` of its source person: clips that share one become
+                the same new person. Default: each clip becomes a person of its own.
 
         Returns:
             The anonymized clips (subject `anon-<subject>`), each with `extra["anonymize"]` =
@@ -456,22 +523,26 @@ class GaitEditor:
             self._check(seq, strength, steps, method)
         if strength == 0.0:
             raise ValueError("strength 0 would return the source itself, which is not anonymous")
+        if people is not None and targets is not None:
+            raise ValueError("give either targets or people, not both")
         if targets is None:
-            people = self.anonymization_targets(sequences, seeds, steps, guidance, cancel)
+            chosen = self.anonymization_targets(sequences, seeds, steps, guidance, cancel, people)
         else:
             if len(targets) != n:
                 raise ValueError(f"{len(targets)} targets for {n} clips")
-            people = []
-            for seq, target in zip(sequences, targets):
+            chosen = []
+            sources = self.pipeline.encode_identity(list(sequences))
+            for seq, target, source in zip(sequences, targets, sources):
                 embedding = normalize_identity(target)
-                similarity = float(embedding[0] @ self.pipeline.encode_identity(seq)[0])
+                similarity = float(embedding[0] @ source)
                 if similarity > 0.999:
                     raise ValueError(f"{seq.source or seq.key}: the target identity equals the source identity")
-                people.append({"embedding": embedding, "reference": None, "similarity_to_source": similarity})
+                chosen.append({"embedding": embedding, "reference": None, "similarity_to_source": similarity})
+        # only an inversion reads the source's own identity
+        own = self.identities_of(list(sequences)) if method == "invert" else [None] * n
         jobs = []
-        for seq, seed, person in zip(sequences, seeds, people):
+        for seq, seed, person, source in zip(sequences, seeds, chosen, own):
             covariates = source_covariates(seq)
-            source = self.identity_of(seq) if method == "invert" else None  # only an inversion reads it
             jobs.append(_Regeneration(seq, source, person, covariates, covariates, seed, strength))
         frames = self._regenerate_many(jobs, steps, guidance, identity_guidance, method, batch_size, cancel)
         return [
@@ -488,8 +559,14 @@ class GaitEditor:
                     },
                 },
             )
-            for seq, seed, person, made in zip(sequences, seeds, people, frames)
+            for seq, seed, person, made in zip(sequences, seeds, chosen, frames)
         ]
+
+
+def _first_clip_seed(person_seed: int, view: float) -> int:
+    """The starting noise of a pseudonym's first clip in one view: its seed and the view alone."""
+    entropy = [int(person_seed) % 2**63, int(round(float(view) * 10)) % 3600]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def _per_clip(value, n: int, name: str) -> list:

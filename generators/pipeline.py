@@ -176,7 +176,7 @@ class GaitGenerationPipeline:
         if not (isinstance(clips, list | tuple) and clips and isinstance(clips[0], GaitSequence)):
             return None
         stride = self.denoiser.config.reference_stride
-        out = []
+        picked = []
         for clip in clips:
             self._check_reference(clip)
             frames = clip.model_input()
@@ -184,9 +184,10 @@ class GaitGenerationPipeline:
             if len(frames) < span:
                 frames = np.concatenate([frames] * (span // len(frames) + 1))
             start = (len(frames) - span) // 2
-            picked = torch.from_numpy(np.ascontiguousarray(frames[start : start + span : stride]))[:, None]
-            out.append(self.autoencoder.encode(picked))  # [r, d]
-        return torch.stack(out)
+            picked.append(frames[start : start + span : stride])
+        # every clip's frames in one encoder call: [N * r, 1, 64, 44] → [N, r, d]
+        frames = torch.from_numpy(np.ascontiguousarray(np.concatenate(picked)))[:, None]
+        return self.autoencoder.encode(frames).view(len(clips), r, -1)
 
     def encode_motion(self, motion, n: int) -> torch.Tensor | None:
         """Motion given as clip(s) (their timing is read) or signal(s) `[T, m]` → `[n, T, m]`; None stays None."""

@@ -220,6 +220,46 @@ def test_anonymize_flags_every_leak_and_counts_it(editor, walkers, tmp_path):
     assert row["judge_distance"] > row["threshold"] == -1.0
 
 
+def test_anonymize_makes_each_source_person_one_new_person_across_batches(editor, walkers, tmp_path, monkeypatch):
+    """A person split over batches (batch_clips 3 < their 4 clips) keeps one pseudonym: the same
+    seed and the same anchor (their first clip) in every batch."""
+    seen = []
+    anonymize_many = GaitEditor.anonymize_many
+
+    def spy(self, sequences, *args, people=None, **kwargs):
+        seen.extend((s.subject, p.seed, p.anchor.key) for s, p in zip(sequences, people))
+        return anonymize_many(self, sequences, *args, people=people, **kwargs)
+
+    monkeypatch.setattr(GaitEditor, "anonymize_many", spy)
+    manifest = anonymize_dataset(editor, walkers, tmp_path / "anon", steps=STEPS, batch_clips=3)
+    assert manifest["counts"]["written"] == 12
+    by_subject = {}
+    for subject, seed, anchor in seen:
+        by_subject.setdefault(subject, set()).add((seed, anchor))
+    assert sorted(by_subject) == ["001", "002", "003"]
+    assert all(len(pseudonyms) == 1 for pseudonyms in by_subject.values())  # attempt 1 of each clip
+    assert len({next(iter(p))[0] for p in by_subject.values()}) == 3
+    assert manifest["settings"]["people"] == "one new person per source person"
+
+
+def test_anonymize_embeds_each_source_and_each_result_once(editor, walkers, tmp_path):
+    """The judge is the job's costliest reader: the retry policy's embeddings are the scores'."""
+    embedded = []
+
+    class CountingJudge:
+        def __getattr__(self, name):
+            return getattr(editor.judge, name)
+
+        def embed(self, sequences, **kwargs):
+            embedded.extend(sequences)
+            return editor.judge.embed(sequences, **kwargs)
+
+    calibration = {**editor.calibration, "threshold": -1.0}  # nothing leaks: one attempt per clip
+    counting = GaitEditor(editor.pipeline, editor.bank, CountingJudge(), calibration)
+    manifest = anonymize_dataset(counting, walkers, tmp_path / "anon", steps=STEPS, views=["090"])
+    assert manifest["counts"]["written"] == 6 and len(embedded) == 12
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

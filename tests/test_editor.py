@@ -115,6 +115,36 @@ def test_anonymize_refuses_what_would_not_anonymize(editor, clip):
         _anonymize(editor, [clip], max_attempts=0)
 
 
+def test_clips_of_one_pseudonym_become_one_person_whichever_batch_they_are_in(editor):
+    from generators.editor import Pseudonym
+
+    person = identity_for(5, "007")
+    clips = [
+        render_walker_sequence(person, walk_for(5, person, cond), view_deg=view, num_frames=30)
+        for cond, view in (("nm-01", 90), ("nm-02", 90), ("bg-01", 90), ("nm-01", 0))
+    ]
+    people = [Pseudonym(41, anchor=clips[0])] * len(clips)
+    together = editor.anonymization_targets(clips, [1, 2, 3, 4], steps=2, people=people)
+    for target in together[1:3]:  # one person for all the person's clips in a view ...
+        torch.testing.assert_close(target["embedding"], together[0]["embedding"])
+    if together[0]["reference"] is not None:  # ... whose first clip there is their reference
+        torch.testing.assert_close(together[1]["reference"], together[0]["reference"])
+        torch.testing.assert_close(together[2]["reference"], together[0]["reference"])
+        assert not torch.allclose(together[3]["reference"], together[0]["reference"])
+    # a later batch holding only some of the person's clips makes the same person
+    (later,) = editor.anonymization_targets(clips[2:3], [9], steps=2, people=people[2:3])
+    torch.testing.assert_close(later["embedding"], together[2]["embedding"], atol=1e-5, rtol=1e-4)
+    if later["reference"] is not None:
+        torch.testing.assert_close(later["reference"], together[2]["reference"], atol=1e-3, rtol=1e-3)
+    # without pseudonyms each clip is a person of its own; another pseudonym, another person
+    alone = editor.anonymization_targets(clips[:2], [1, 2], steps=2)
+    assert not torch.allclose(alone[0]["embedding"], alone[1]["embedding"])
+    other = editor.anonymization_targets(clips[:1], [1], steps=2, people=[Pseudonym(42, anchor=clips[0])])
+    assert not torch.allclose(other[0]["embedding"], together[0]["embedding"])
+    with pytest.raises(ValueError, match="either targets or people"):
+        editor.anonymize_many(clips[:1], targets=[np.ones(16)], people=people[:1])
+
+
 def test_the_judge_cannot_be_the_conditioner(editor, clip):
     with pytest.raises(ValueError, match="judge must not be the conditioner"):
         GaitEditor(editor.pipeline, judge=editor.pipeline.conditioner)

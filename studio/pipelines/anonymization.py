@@ -4,8 +4,9 @@
 Here the JUDGE (never the conditioner) scores each result against its source
 (`evaluation.clip_scores.identity_similarity`, at the judge's calibrated FAR-1% threshold); only
 the clips it still verifies as their source are made again, all of them in one batch, with more
-strength and another target person; a clip that still leaks after `max_attempts` is returned
-flagged, never passed off as anonymous.
+strength and another target person (with pseudonyms: the pseudonym's next person, so the
+retried clips of one source person stay one person); a clip that still leaks after
+`max_attempts` is returned flagged, never passed off as anonymous.
 
 The verdict uses only what a user has (the judge and its calibration). Attackers the policy never
 consulted are for the evaluation (`studio eval-editor`, `studio evaluate --kind anonymized`).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,6 +41,8 @@ class AnonymizationResult:
         attempts: tries made (each retry raises the strength and picks another target).
         target_similarity_to_source: cosine of the target identity to the source's, in the
             conditioner's space.
+        judge_embedding: the judge's embedding of `sequence` (`[c, p]`), for callers that score
+            it further without embedding it again.
     """
 
     sequence: GaitSequence
@@ -48,6 +51,7 @@ class AnonymizationResult:
     leaks: bool
     attempts: int
     target_similarity_to_source: float
+    judge_embedding: np.ndarray | None = None
 
 
 def anonymize_until_unverified(
@@ -60,6 +64,7 @@ def anonymize_until_unverified(
     max_attempts: int = ANONYMIZE.max_attempts,
     source_embeddings: np.ndarray | None = None,
     cancel=None,
+    people: Sequence | None = None,
     **settings,
 ) -> list[AnonymizationResult]:
     """Anonymize `sequences`, retrying those the judge still verifies as their source.
@@ -74,6 +79,8 @@ def anonymize_until_unverified(
         source_embeddings: the judge's embeddings of the sources, when the caller has them.
         cancel: a callable checked between attempts and denoising steps (True stops with
             `generators.GenerationCancelled`).
+        people: per clip a `generators.editor.Pseudonym` (clips sharing one become one new
+            person; attempt k uses the pseudonym's seed + k), or None: each clip its own person.
         settings: passed to `GaitEditor.anonymize_many` (steps, guidance, method,
             identity_guidance, batch_size).
 
@@ -89,6 +96,8 @@ def anonymize_until_unverified(
     sequences, seeds = list(sequences), [int(s) for s in seeds]
     if len(seeds) != len(sequences):
         raise ValueError(f"{len(seeds)} seeds for {len(sequences)} clips")
+    if people is not None and len(people) != len(sequences):
+        raise ValueError(f"{len(people)} people for {len(sequences)} clips")
     if source_embeddings is None:
         source_embeddings = judge.embed(sequences) if sequences else np.zeros((0,))
     results: list[AnonymizationResult | None] = [None] * len(sequences)
@@ -105,6 +114,7 @@ def anonymize_until_unverified(
             min(1.0, strength + STRENGTH_STEP * attempt),
             [seeds[i] + attempt for i in pending],
             cancel=cancel,
+            people=None if people is None else [replace(people[i], seed=people[i].seed + attempt) for i in pending],
             **settings,
         )
         embeddings = judge.embed(made)
@@ -124,6 +134,7 @@ def anonymize_until_unverified(
                 leaks,
                 attempt + 1,
                 float(clip.extra["anonymize"]["target_similarity_to_source"]),
+                embedding,
             )
             if leaks:
                 still.append(i)

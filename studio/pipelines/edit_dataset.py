@@ -307,6 +307,7 @@ class _Scorer:
             self.classifier = covariate_classifier
             self.unavailable = None if covariate_classifier is not None else "not requested"
         self._last = None  # (keys, embeddings) of the last batch: the retry policy and the scores share them
+        self._known: dict = {}  # id(result frames) → judge embedding the job already has (anonymization)
 
     def embed_sources(self, keys: list, sources: list[GaitSequence]) -> np.ndarray:
         """Judge embeddings `[N, c, p]` of a batch's sources, each distinct source embedded once
@@ -321,6 +322,17 @@ class _Scorer:
         self._last = (list(keys), embeddings)
         return embeddings
 
+    def remember(self, results: list[GaitSequence], embeddings) -> None:
+        """Judge embeddings of results already computed (the retry policy's), so `many` of the
+        next batch does not embed them again; forgotten after that batch."""
+        self._known = {id(r.frames): e for r, e in zip(results, embeddings) if e is not None}
+
+    def _embed_results(self, results: list[GaitSequence]) -> np.ndarray:
+        known, self._known = self._known, {}
+        missing = [r for r in results if id(r.frames) not in known]
+        fresh = iter(self.judge.embed(missing)) if missing else iter(())
+        return np.stack([known[id(r.frames)] if id(r.frames) in known else next(fresh) for r in results])
+
     def many(self, keys, sources, results, expected, source_embeddings=None) -> list[dict | None]:
         """Per result `{"identity": {cosine, distance, threshold, same_person, ...}, "covariates": {...} or None}`
         (None without a judge); `expected` per result: the covariates it should show, or None."""
@@ -330,7 +342,7 @@ class _Scorer:
 
         if source_embeddings is None:
             source_embeddings = self.embed_sources(keys, sources)
-        embeddings = self.judge.embed(results)
+        embeddings = self._embed_results(results)
         out = []
         for source_embedding, embedding, wanted in zip(source_embeddings, embeddings, expected):
             scores = {
@@ -704,8 +716,10 @@ def anonymize_dataset(
 ) -> dict:
     """Anonymize every clip of a dataset (or one clip): same walk, view and clothing, somebody else.
 
-    Each clip's identity is replaced by a novel one from the editor's identity bank and the
-    judge measures what is left (`studio.pipelines.anonymization`). A clip the judge still verifies as its
+    Each source person becomes ONE novel person from the editor's identity bank (a pseudonym
+    drawn from the job's seed and the subject, kept far from the person's first clip; one first
+    clip per view is their reference), so `anon-<subject>` is one body in every clip; the judge
+    measures what is left of the source (`studio.pipelines.anonymization`). A clip the judge still verifies as its
     source after `max_attempts` is written, flagged `leaks: true` in its row, listed under
     `leaking` and counted in `counts["leaks"]`: never passed off as anonymous.
 
@@ -747,6 +761,7 @@ def anonymize_dataset(
         "guidance": float(guidance),
         "method": method,
         "max_attempts": int(max_attempts),
+        "people": "one new person per source person",
         "judge_threshold": float(editor.calibration["threshold"]),
         "judge_metric": editor.calibration["metric"],
     }
@@ -754,6 +769,25 @@ def anonymize_dataset(
     kind = "gait-studio anonymized dataset"
     job = JobFolder(Path(out_root), kind, settings, shard or current_shard(), layout=LAYOUT)
     scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
+
+    first_source = {}  # person → their first clip, the anchor their new identity keeps away from
+    for task in tasks:
+        first_source.setdefault(_person(task), task.source)
+
+    def pseudonyms(tasks: list[_Task], clips: list[GaitSequence]) -> list:
+        """Per task its person's pseudonym, the same in whichever batch their clips fall."""
+        from generators.editor import Pseudonym, unusable_source
+
+        here = {t.source.key: c for t, c in zip(tasks, clips)}
+        anchors = {}
+        for person in dict.fromkeys(map(_person, tasks)):
+            source = first_source[person]
+            try:
+                anchor = here.get(source.key) or source.read()
+            except GaitDataError:
+                anchor = None
+            anchors[person] = None if anchor is None or unusable_source(anchor) else anchor
+        return [Pseudonym(clip_seed(seed, _person(t)), anchors[_person(t)]) for t in tasks]
 
     def make_batch(tasks: list[_Task], clips: list[GaitSequence]):
         """The whole batch anonymized together; only the clips the judge still verifies are retried."""
@@ -769,10 +803,12 @@ def anonymize_dataset(
             strength=strength,
             max_attempts=max_attempts,
             source_embeddings=scorer.embed_sources([t.source.key for t in tasks], clips),
+            people=pseudonyms(tasks, clips),
             steps=steps,
             guidance=guidance,
             method=method,
         )
+        scorer.remember([r.sequence for r in results], [r.judge_embedding for r in results])
         made = []
         for clip, result in zip(clips, results):
             extra = {

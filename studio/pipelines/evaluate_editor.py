@@ -63,13 +63,14 @@ from evaluation.motion import motion_agreement, summarize_motion
 from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
 from generators.baselines import blur_silhouettes, morph_silhouettes
 from generators.conditions import parse_view, view_name
-from generators.editor import MIN_FRAMES
+from generators.editor import MIN_FRAMES, Pseudonym
 from generators.settings import ANONYMIZE, EDIT
 from recognizers.covariates import angular_error
 from studio.data import GaitDataError, GaitSequence, read_partition
 from studio.data.atomic import atomic_write_text
 from studio.data.opengait import read_pkl_sequence, scan_opengait
 from studio.pipelines.anonymization import anonymize_until_unverified
+from studio.pipelines.edit_dataset import clip_seed
 
 logger = logging.getLogger(__name__)
 
@@ -529,6 +530,11 @@ def _evaluate_anonymization(
     source_emb = split.embeddings[split.is_source]
     source_labels = _labels(sources)
     gal_emb, gal_labels = split.gallery
+    # as `studio anonymize` does: each source person becomes one new person, far from their first clip
+    first = {}
+    for clip in sources:
+        first.setdefault(clip.subject, clip)
+    people = [Pseudonym(clip_seed(seed, s.subject), first[s.subject]) for s in sources]
     t0 = time.perf_counter()
     results = anonymize_until_unverified(
         editor,
@@ -537,6 +543,7 @@ def _evaluate_anonymization(
         sources,
         [seed + i for i in range(len(sources))],
         source_embeddings=source_emb,
+        people=people,
         **settings,
     )
     seconds = time.perf_counter() - t0
