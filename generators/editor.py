@@ -212,7 +212,10 @@ class GaitEditor:
             x = torch.from_numpy(seq.model_input())[:, None]  # [t, 1, 64, 44]
             motion = gait_motion_signal(seq.frames) if pipe.denoiser.config.motion_dim else None
             generator = torch.Generator().manual_seed(int(job.seed))
-            latents = pipe.autoencoder.encode(x)  # [t, d]: frame by frame, so one call for all windows
+            if method == "noise" and job.strength >= 1.0:  # fresh noise: nothing reads the source's latents
+                latents = torch.zeros(seq.num_frames, pipe.denoiser.config.latent_dim)
+            else:
+                latents = pipe.autoencoder.encode(x)  # [t, d]: frame by frame, so one call for all windows
             for frames, part in _windows(seq.num_frames):
                 window_motion = None if motion is None else motion[frames]
                 clean = latents[frames][None]  # [1, w, d]
@@ -423,14 +426,18 @@ class GaitEditor:
         an edit. Without `people` each clip becomes its own person, drawn from its seed; with
         them, the clips of one `Pseudonym` share one identity and one first clip per view.
         Returns per clip `{"embedding": [1, E], "reference": tokens or None,
-        "similarity_to_source": cosine to the clip's own source in the conditioner's space}`.
+        "similarity_to_source": cosine to the clip's own source in the conditioner's space (to
+        its person's anchor when every clip has a pseudonym with one)}`.
         """
         if self.bank is None:
             raise ValueError("anonymize needs a target identity or an identity bank to make one")
         seeds = [int(s) for s in seeds]
         if len(seeds) != len(sequences) or (people is not None and len(people) != len(sequences)):
             raise ValueError(f"{len(sequences)} clips need as many seeds and people")
-        sources = self.pipeline.encode_identity(list(sequences))  # [N, E], one batch
+        anchored_only = people is not None and all(p.anchor is not None for p in people)
+        # the conditioner is the costliest reader here: with anchors, a person's clips are measured
+        # against their anchor (the one clip the new identity was chosen far from)
+        sources = None if anchored_only else self.pipeline.encode_identity(list(sequences))  # [N, E]
         # one group per new person: (its seed, the embedding it keeps away from, its clips)
         groups: dict = {}
         for i in range(len(seeds)):
@@ -477,6 +484,8 @@ class GaitEditor:
             targets = [dict(made[firsts[(key, views[i])]]) for i, (key, _) in enumerate(identity_of_clip)]
         else:
             targets = [{"embedding": chosen, "reference": None} for _, chosen in identity_of_clip]
+        if sources is None:
+            sources = torch.cat([anchor_of[identity_of_clip[i][0]][None] for i in range(len(sequences))])
         for target, source in zip(targets, sources):
             target["similarity_to_source"] = float(target["embedding"][0] @ source)
         return targets
