@@ -489,20 +489,12 @@ class StudioHandlers:
         return seq
 
     def _scores(self, editor, source: GaitSequence, result: GaitSequence, expected) -> dict:
-        """Judge similarity and covariate verdict of `result` vs `source` (`evaluation.clip_scores`)."""
-        from evaluation.clip_scores import clip_scores
+        """Judge similarity and covariate verdict of `result` vs `source`, as the batch jobs score
+        theirs (`evaluation.clip_scores.ClipScorer`)."""
+        from evaluation.clip_scores import ClipScorer
 
-        if editor.judge is None:
-            return {"identity": None, "covariates": None, "covariates_unavailable": "the editor has no judge"}
-        classifier, unavailable = self.covariate_classifier()
-        try:
-            scores = clip_scores(editor.judge, source, result, editor.calibration, classifier, expected)
-        except ValueError as err:  # e.g. a classifier trained on another judge's embeddings
-            if classifier is None:
-                raise
-            scores, unavailable = clip_scores(editor.judge, source, result, editor.calibration), str(err)
-        scores["covariates_unavailable"] = unavailable
-        return scores
+        classifier, unavailable = self.covariate_classifier() if editor.judge is not None else (None, None)
+        return ClipScorer(editor.judge, editor.calibration, classifier, unavailable).one(source, result, expected)
 
     def _export(self, source: GaitSequence, result: GaitSequence, labels: tuple[str, str], work: Work):
         """Side-by-side GIF (shown and offered), MP4, and the result's pkl in the OpenGait layout (zipped).

@@ -8,7 +8,9 @@ Two questions, both answered by the JUDGE (never the conditioner that steered th
 - Did the covariates come out as asked? The covariate classifier's reading of the result
   (view, clothing, carrying) beside what was requested.
 
-The web studio's Edit and Anonymize tabs show these; `clip_scores` is the one call.
+`ClipScorer` answers both for many results at once (each source and each result embedded once,
+in batches): the batch jobs write its scores in their manifests and the web studio's Edit and
+Anonymize tabs show `ClipScorer.one`; `clip_scores` is the plain call for one pair.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from recognizers.calibration import verify
 from recognizers.covariates import angular_error
 from recognizers.distance import pairwise_distance
+from studio.data import GaitSequence
 
 HEADS = ("view", "clothing", "carrying")
 
@@ -135,4 +138,99 @@ def clip_scores(
     return scores
 
 
-__all__ = ["clip_scores", "covariate_verdict", "identity_similarity"]
+class ClipScorer:
+    """The judge's scores of results against their sources, and the covariate classifier's
+    reading of the results: what the batch jobs write in each manifest row and the web studio
+    shows beside one result.
+
+    Args:
+        judge, calibration: the editor's (None: no identity scores).
+        covariate_classifier: a `CovariateClassifier`, None for none, or "auto" for the bundled
+            one when it is installed and reads this judge's embeddings.
+        unavailable: why there is no covariate classifier, when the caller knows better than
+            "not requested" (e.g. the app's "not installed: ...").
+
+    A classifier trained on another judge's embeddings is dropped at the first result it cannot
+    read, and `unavailable` says why: the identity scores go on.
+    """
+
+    def __init__(self, judge, calibration, covariate_classifier="auto", unavailable: str | None = None):
+        self.judge, self.calibration = judge, calibration
+        self.classifier, self.unavailable = None, None
+        if judge is None:
+            self.unavailable = "no judge"
+        elif covariate_classifier == "auto":
+            import recognizers
+
+            try:
+                self.classifier = recognizers.load_covariate_classifier()
+            except FileNotFoundError as err:
+                self.unavailable = f"not installed: {err}"
+        else:
+            self.classifier = covariate_classifier
+            self.unavailable = None if covariate_classifier is not None else unavailable or "not requested"
+        self._last = None  # (keys, embeddings) of the last batch: the retry policy and the scores share them
+        self._known: dict = {}  # id(result frames) → judge embedding the job already has (anonymization)
+
+    def embed_sources(self, keys: list, sources: list[GaitSequence]) -> np.ndarray:
+        """Judge embeddings `[N, c, p]` of a batch's sources, each distinct source embedded once
+        (one source often makes several results, in augmentation), in one call."""
+        if self._last is not None and self._last[0] == list(keys):
+            return self._last[1]
+        index = {key: i for i, key in reversed(list(enumerate(keys)))}
+        distinct = sorted(set(index.values()))
+        embeddings = self.judge.embed([sources[i] for i in distinct])
+        where = {i: k for k, i in enumerate(distinct)}
+        embeddings = embeddings[[where[index[key]] for key in keys]]
+        self._last = (list(keys), embeddings)
+        return embeddings
+
+    def remember(self, results: list[GaitSequence], embeddings) -> None:
+        """Judge embeddings of results already computed (the retry policy's), so `many` of the
+        next batch does not embed them again; forgotten after that batch."""
+        self._known = {id(r.frames): e for r, e in zip(results, embeddings) if e is not None}
+
+    def _embed_results(self, results: list[GaitSequence]) -> np.ndarray:
+        known, self._known = self._known, {}
+        missing = [r for r in results if id(r.frames) not in known]
+        fresh = iter(self.judge.embed(missing)) if missing else iter(())
+        return np.stack([known[id(r.frames)] if id(r.frames) in known else next(fresh) for r in results])
+
+    def many(self, keys, sources, results, expected, source_embeddings=None) -> list[dict | None]:
+        """Per result `{"identity": {cosine, distance, threshold, same_person, ...}, "covariates": {...} or None}`
+        (None without a judge); `expected` per result: the covariates it should show, or None."""
+        if self.judge is None or not results:
+            return [None] * len(results)
+        if source_embeddings is None:
+            source_embeddings = self.embed_sources(keys, sources)
+        embeddings = self._embed_results(results)
+        out = []
+        for source_embedding, embedding, wanted in zip(source_embeddings, embeddings, expected):
+            scores = {
+                "identity": identity_similarity(source_embedding, embedding, self.calibration),
+                "covariates": None,
+            }
+            if self.classifier is not None:
+                config = self.classifier.config
+                if tuple(embedding.shape) != (config.in_channels, config.parts_num):
+                    self.unavailable = (
+                        f"the covariate classifier reads [{config.in_channels}, {config.parts_num}] embeddings of "
+                        f"{config.judge}, this judge gives {list(embedding.shape)}"
+                    )
+                    self.classifier = None
+                else:
+                    wanted = {k: v for k, v in (wanted or {}).items() if k in ("view", "clothing", "carrying")}
+                    scores["covariates"] = covariate_verdict(self.classifier, embedding, wanted)
+            out.append(scores)
+        return out
+
+    def one(self, source: GaitSequence, result: GaitSequence, expected: Mapping | None = None) -> dict:
+        """`many` of one result: `{"identity", "covariates", "covariates_unavailable"}` (identity
+        None without a judge)."""
+        if self.judge is None:
+            return {"identity": None, "covariates": None, "covariates_unavailable": "the editor has no judge"}
+        (scores,) = self.many([None], [source], [result], [expected], source_embeddings=self.judge.embed([source]))
+        return {**scores, "covariates_unavailable": self.unavailable}
+
+
+__all__ = ["ClipScorer", "clip_scores", "covariate_verdict", "identity_similarity"]

@@ -17,16 +17,10 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from recognizers import load_recognizer, resolve_weights
-    from recognizers.embedding import embed_dataset, save_embeddings
-    from studio.data import read_partition
+    from studio.pipelines.embed_dataset import embed_dataset_to_npz
 
-    model = load_recognizer(args.weights)
-    subjects = None
-    if args.partition:
-        partition = read_partition(args.partition)
-        subjects = partition.train if args.split == "train" else partition.test
-    embeddings, labels, report = embed_dataset(model, args.data, subjects, max_frames=args.max_frames, bf16=args.bf16)
-    save_embeddings(args.out, embeddings, labels, weights=resolve_weights(args.weights), data=args.data)
-    print(f"{report.summary()}; embeddings {embeddings.shape} written to {args.out}")
+    result = embed_dataset_to_npz(
+        args.weights, args.data, args.out, args.partition, args.split, args.max_frames, args.bf16
+    )
+    print(f"{result['read_summary']}; embeddings {tuple(result['shape'])} written to {args.out}")
     return 0

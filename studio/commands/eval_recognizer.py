@@ -28,64 +28,30 @@ def add_arguments(parser):
 
 def run(args) -> int:
     import json
-    import time
 
-    from evaluation import covariate_accuracy, get_protocol
-    from recognizers import CovariateClassifier, load_model, load_recognizer, resolve_weights
-    from recognizers.calibration import calibrate, save_calibration
-    from recognizers.embedding import embed_dataset, load_embeddings
-    from studio.data import read_partition
-    from studio.data.atomic import atomic_write_text
+    from studio.pipelines.evaluate_recognizer import evaluate_recognizer_job
 
-    folder = resolve_weights(args.weights)
-    model = load_model(folder)
-    is_covariate = isinstance(model, CovariateClassifier)
-    recognizer = load_recognizer(model.config.judge) if is_covariate else model
-    t0 = time.perf_counter()
-    if args.embeddings:
-        embeddings, labels, meta = load_embeddings(args.embeddings)
-        args.data = args.data or meta.get("data")
-        skipped = []
+    # the options' names are the job's parameters
+    names = "data partition protocol metric max_frames bf16 embeddings calibrate far reference_templates".split()
+    evaluation = evaluate_recognizer_job(args.weights, args.out, **{name: getattr(args, name) for name in names})
+    results, folder = evaluation.results, evaluation.results["weights"]
+    if evaluation.read_summary is not None:
+        print(f"{evaluation.read_summary}; embedded in {evaluation.embed_seconds:.0f} s")
+    if "covariates" in results:
+        print(json.dumps(results["covariates"], indent=2))
     else:
-        if not args.data:
-            raise ValueError("give --data (a dataset root) or --embeddings (an .npz from `studio embed`)")
-        subjects = read_partition(args.partition).test if args.partition else None
-        embeddings, labels, report = embed_dataset(
-            recognizer, args.data, subjects, max_frames=args.max_frames, bf16=args.bf16
-        )
-        skipped = report.to_dict()["skipped"]
-        print(f"{report.summary()}; embedded in {time.perf_counter() - t0:.0f} s")
-    results = {"weights": str(folder), "data": args.data, "sequences": int(len(embeddings)), "skipped": skipped}
-    if is_covariate:
-        scores = covariate_accuracy(model.predict(embeddings), labels["condition"], labels["view"], model.config)
-        results["covariates"] = scores
-        print(json.dumps(scores, indent=2))
-    else:
-        result = get_protocol(args.protocol, args.metric).evaluate(embeddings, labels)
-        results[args.protocol] = result.to_dict()
-        results["metric"] = args.metric
-        print(result.format_table())
-        if args.calibrate:
-            calibration = calibrate(embeddings, labels["subject"], args.metric, args.far)
-            calibration["data"] = args.data
-            save_calibration(folder, calibration)
-            results["calibration"] = calibration
-            print(
-                f"verification threshold {calibration['threshold']:.4f} ({args.metric}): "
-                f"FAR {100 * calibration['far']:.2f}%, TAR {100 * calibration['tar']:.2f}%; saved in {folder}"
-            )
-    if args.reference_templates and not is_covariate:
-        from evaluation.novelty import ReferenceTemplates
-
-        if not args.data:
-            raise ValueError("--reference-templates needs --data")
-        references = ReferenceTemplates.from_dataset(recognizer, args.data, far=args.far)
-        references.save(folder)
-        results["reference_templates"] = {"subjects": len(references.subjects), "threshold": references.threshold}
+        print(evaluation.table)
+    if "calibration" in results:
+        calibration = results["calibration"]
         print(
-            f"reference templates of {len(references.subjects)} subjects saved in {folder} "
-            f"(template threshold {references.threshold:.4f} at FAR {100 * args.far:.0f}%)"
+            f"verification threshold {calibration['threshold']:.4f} ({args.metric}): "
+            f"FAR {100 * calibration['far']:.2f}%, TAR {100 * calibration['tar']:.2f}%; saved in {folder}"
         )
-    atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
+    if "reference_templates" in results:
+        references = results["reference_templates"]
+        print(
+            f"reference templates of {references['subjects']} subjects saved in {folder} "
+            f"(template threshold {references['threshold']:.4f} at FAR {100 * args.far:.0f}%)"
+        )
     print(f"results written to {args.out}")
     return 0

@@ -38,6 +38,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -55,6 +56,9 @@ from studio.pipelines.sharding import (
     person_batches,
     person_groups,
 )
+
+if TYPE_CHECKING:  # the scorer loads torch models: imported where a job starts
+    from evaluation.clip_scores import ClipScorer
 
 logger = logging.getLogger(__name__)
 
@@ -281,89 +285,6 @@ def _check_settings(strength: float, steps: int, method: str) -> None:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-# ---- scores ---------------------------------------------------------------------------------
-class _Scorer:
-    """The judge's scores of results against their sources, and the covariate classifier's reading.
-
-    Args:
-        judge, calibration: the editor's (None: no identity scores).
-        covariate_classifier: a `CovariateClassifier`, None for none, or "auto" for the bundled
-            one when it is installed and reads this judge's embeddings.
-    """
-
-    def __init__(self, judge, calibration, covariate_classifier="auto"):
-        self.judge, self.calibration = judge, calibration
-        self.classifier, self.unavailable = None, None
-        if judge is None:
-            self.unavailable = "no judge"
-        elif covariate_classifier == "auto":
-            import recognizers
-
-            try:
-                self.classifier = recognizers.load_covariate_classifier()
-            except FileNotFoundError as err:
-                self.unavailable = f"not installed: {err}"
-        else:
-            self.classifier = covariate_classifier
-            self.unavailable = None if covariate_classifier is not None else "not requested"
-        self._last = None  # (keys, embeddings) of the last batch: the retry policy and the scores share them
-        self._known: dict = {}  # id(result frames) → judge embedding the job already has (anonymization)
-
-    def embed_sources(self, keys: list, sources: list[GaitSequence]) -> np.ndarray:
-        """Judge embeddings `[N, c, p]` of a batch's sources, each distinct source embedded once
-        (one source often makes several results, in augmentation), in one call."""
-        if self._last is not None and self._last[0] == list(keys):
-            return self._last[1]
-        index = {key: i for i, key in reversed(list(enumerate(keys)))}
-        distinct = sorted(set(index.values()))
-        embeddings = self.judge.embed([sources[i] for i in distinct])
-        where = {i: k for k, i in enumerate(distinct)}
-        embeddings = embeddings[[where[index[key]] for key in keys]]
-        self._last = (list(keys), embeddings)
-        return embeddings
-
-    def remember(self, results: list[GaitSequence], embeddings) -> None:
-        """Judge embeddings of results already computed (the retry policy's), so `many` of the
-        next batch does not embed them again; forgotten after that batch."""
-        self._known = {id(r.frames): e for r, e in zip(results, embeddings) if e is not None}
-
-    def _embed_results(self, results: list[GaitSequence]) -> np.ndarray:
-        known, self._known = self._known, {}
-        missing = [r for r in results if id(r.frames) not in known]
-        fresh = iter(self.judge.embed(missing)) if missing else iter(())
-        return np.stack([known[id(r.frames)] if id(r.frames) in known else next(fresh) for r in results])
-
-    def many(self, keys, sources, results, expected, source_embeddings=None) -> list[dict | None]:
-        """Per result `{"identity": {cosine, distance, threshold, same_person, ...}, "covariates": {...} or None}`
-        (None without a judge); `expected` per result: the covariates it should show, or None."""
-        if self.judge is None or not results:
-            return [None] * len(results)
-        from evaluation.clip_scores import covariate_verdict, identity_similarity
-
-        if source_embeddings is None:
-            source_embeddings = self.embed_sources(keys, sources)
-        embeddings = self._embed_results(results)
-        out = []
-        for source_embedding, embedding, wanted in zip(source_embeddings, embeddings, expected):
-            scores = {
-                "identity": identity_similarity(source_embedding, embedding, self.calibration),
-                "covariates": None,
-            }
-            if self.classifier is not None:
-                config = self.classifier.config
-                if tuple(embedding.shape) != (config.in_channels, config.parts_num):
-                    self.unavailable = (
-                        f"the covariate classifier reads [{config.in_channels}, {config.parts_num}] embeddings of "
-                        f"{config.judge}, this judge gives {list(embedding.shape)}"
-                    )
-                    self.classifier = None
-                else:
-                    wanted = {k: v for k, v in (wanted or {}).items() if k in ("view", "clothing", "carrying")}
-                    scores["covariates"] = covariate_verdict(self.classifier, embedding, wanted)
-            out.append(scores)
-        return out
-
-
 # ---- the shared runner ----------------------------------------------------------------------
 def _progress_callback(progress: ProgressArg, desc: str):
     """`progress` as `(callback(done, total), close())`: a callable as is, True → a tqdm bar."""
@@ -411,7 +332,7 @@ def _run_tasks(
     job: JobFolder,
     pipeline,
     make_batch,
-    scorer: _Scorer,
+    scorer: ClipScorer,
     progress: ProgressArg,
     desc: str,
     batch_clips: int,
@@ -511,7 +432,7 @@ def _run_tasks(
 
 
 def _finish(
-    job: JobFolder, tasks: list[_Task], scorer: _Scorer, share: dict, started: float, batch_clips: int, complete=None
+    job: JobFolder, tasks: list[_Task], scorer: ClipScorer, share: dict, started: float, batch_clips: int, complete=None
 ) -> dict:
     """Gather every process's rows, let the main process write the manifest; every process returns it.
 
@@ -688,7 +609,9 @@ def edit_dataset(
     }
     started = time.perf_counter()
     job = JobFolder(Path(out_root), "gait-studio edited dataset", settings, shard or current_shard(), layout=LAYOUT)
-    scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
+    from evaluation.clip_scores import ClipScorer
+
+    scorer = ClipScorer(editor.judge, editor.calibration, covariate_classifier)
     make_batch = _edit_maker(editor, strength, steps, guidance, method)
     share = _run_tasks(tasks, job, editor.pipeline, make_batch, scorer, progress, "editing", batch_clips)
     return _finish(job, tasks, scorer, share, started, batch_clips)
@@ -768,7 +691,9 @@ def anonymize_dataset(
     started = time.perf_counter()
     kind = "gait-studio anonymized dataset"
     job = JobFolder(Path(out_root), kind, settings, shard or current_shard(), layout=LAYOUT)
-    scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
+    from evaluation.clip_scores import ClipScorer
+
+    scorer = ClipScorer(editor.judge, editor.calibration, covariate_classifier)
 
     first_source = {}  # person → their first clip, the anchor their new identity keeps away from
     for task in tasks:
@@ -941,7 +866,9 @@ def augment_dataset(
     }
     started = time.perf_counter()
     job = JobFolder(Path(out_root), "gait-studio augmentation set", settings, shard or current_shard(), layout=LAYOUT)
-    scorer = _Scorer(editor.judge, editor.calibration, covariate_classifier)
+    from evaluation.clip_scores import ClipScorer
+
+    scorer = ClipScorer(editor.judge, editor.calibration, covariate_classifier)
     make_batch = _edit_maker(editor, strength, steps, guidance, method)
 
     def complete(summary: dict) -> dict:
