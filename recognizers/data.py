@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from studio.data import ReadReport, iter_opengait, scan_opengait
+from studio.data import ReadReport, SequenceEntry, iter_opengait, scan_opengait
 from studio.data.sequence import crop_to_model_input
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class ClipStore:
         frames: one `uint8 [T, 64, 44]` array per sequence.
         subjects, conditions, views: labels, one per sequence.
         sources: where each sequence was read from.
+        shapes: (height, width) of each sequence's stored frames, before the crop.
         report: what the reader skipped and why.
     """
 
@@ -40,6 +41,7 @@ class ClipStore:
     conditions: list[str] = field(default_factory=list)
     views: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    shapes: list[tuple[int, int]] = field(default_factory=list)
     report: ReadReport = field(default_factory=ReadReport)
 
     def __len__(self) -> int:
@@ -60,6 +62,7 @@ def load_clip_store(
     subjects: Iterable[str] | None = None,
     max_frames: int | None = None,
     progress: bool = True,
+    entries: list[SequenceEntry] | None = None,
     **filters,
 ) -> ClipStore:
     """Read an OpenGait-layout dataset (or some of its subjects) into a `ClipStore`.
@@ -71,13 +74,16 @@ def load_clip_store(
             memory on datasets with very long sequences; None keeps all.
         progress: show a tqdm bar.
         filters: `conditions=`, `views=` as in `studio.data.scan_opengait`.
+        entries: read these sequence folders (`studio.data.scan_opengait` entries, already
+            picked) instead of scanning `root` with `subjects` and `filters`.
 
     Unreadable sequences are skipped and listed in `store.report`, never fatal.
     """
     store = ClipStore()
-    total = len(scan_opengait(root, subjects=subjects, **filters))
-    sequences = iter_opengait(root, report=store.report, subjects=subjects, **filters)
-    for seq in tqdm(sequences, total=total, desc="reading", unit="seq", disable=not progress, leave=False):
+    if entries is None:
+        entries = scan_opengait(root, subjects=subjects, **filters)
+    sequences = iter_opengait(root, report=store.report, entries=entries)
+    for seq in tqdm(sequences, total=len(entries), desc="reading", unit="seq", disable=not progress, leave=False):
         frames = seq.frames
         if max_frames is not None and len(frames) > max_frames:
             start = (len(frames) - max_frames) // 2
@@ -87,6 +93,7 @@ def load_clip_store(
         store.conditions.append(seq.condition)
         store.views.append(seq.view)
         store.sources.append(seq.source)
+        store.shapes.append(seq.frames.shape[1:])
     if store.report.skipped:
         logger.warning("%s: %s", root, store.report.summary())
     return store
@@ -101,6 +108,7 @@ def concat_clip_stores(*stores: ClipStore) -> ClipStore:
         out.conditions.extend(store.conditions)
         out.views.extend(store.views)
         out.sources.extend(store.sources)
+        out.shapes.extend(store.shapes)
         out.report.loaded += store.report.loaded
         out.report.skipped.extend(store.report.skipped)
         out.report.single_frame.extend(store.report.single_frame)

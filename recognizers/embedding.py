@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -97,21 +98,50 @@ def embed_dataset(
     subjects=None,
     max_frames: int | None = DEFAULT_MAX_FRAMES,
     bf16: bool = False,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
+    *,
+    entries: list | None = None,
+    batch_clips: int | None = None,
+    on_batch: Callable | None = None,
     **filters,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], object]:
     """Embed every readable sequence of an OpenGait-layout dataset (or of some subjects).
+
+    Args:
+        progress: True: tqdm bars; a callable: called as `progress(done, total)` (sequences) after
+            each batch.
+        entries: embed these sequence folders (`studio.data.scan_opengait` entries, already
+            picked) instead of scanning `root` with `subjects` and `filters`.
+        batch_clips: read and embed this many sequences at a time, so that memory holds one
+            batch of frames whatever the dataset's size; None: all at once.
+        on_batch: called as `on_batch(store, embeddings)` after each batch that read any clip,
+            with its `recognizers.data.ClipStore` (frames cropped and capped) and their embeddings,
+            before the frames are let go (e.g. to measure the clips or embed them with other models).
 
     Returns:
         (`embeddings float32 [N, c, p]`, labels `{"subject", "condition", "view", "source"}` →
         string arrays `[N]`, the reader's `ReadReport` of skipped sequences).
     """
-    from recognizers.data import load_clip_store
+    from recognizers.data import concat_clip_stores, load_clip_store
+    from studio.data import scan_opengait
 
-    store = load_clip_store(root, subjects=subjects, max_frames=max_frames, progress=progress, **filters)
-    embeddings = model.embed(store.frames, max_frames=max_frames, bf16=bf16, progress=progress)
-    labels = {**store.labels, "source": np.asarray(store.sources)}
-    return embeddings, labels, store.report
+    if entries is None:
+        entries = scan_opengait(root, subjects=subjects, **filters)
+    bars = progress is True
+    step = batch_clips or max(1, len(entries))
+    chunks, stores = [], []
+    for start in range(0, len(entries), step):
+        store = load_clip_store(root, max_frames=max_frames, progress=bars, entries=entries[start : start + step])
+        if len(store):
+            chunks.append(model.embed(store.frames, max_frames=max_frames, bf16=bf16, progress=bars))
+            if on_batch is not None:
+                on_batch(store, chunks[-1])
+        stores.append(dataclasses.replace(store, frames=[]))
+        if callable(progress):
+            progress(min(start + step, len(entries)), len(entries))
+    store = concat_clip_stores(*stores)
+    embeddings = np.concatenate(chunks) if chunks else np.zeros((0,), np.float32)
+    return embeddings, {**store.labels, "source": np.asarray(store.sources)}, store.report
 
 
 def save_embeddings(path, embeddings: np.ndarray, labels: dict[str, np.ndarray], **meta: str) -> None:

@@ -140,15 +140,17 @@ def iter_opengait(
     root: str | os.PathLike,
     report: ReadReport | None = None,
     modality: str | None = None,
+    entries: Iterable[SequenceEntry] | None = None,
     **filters,
 ) -> Iterator[GaitSequence]:
     """Yield every readable sequence of an OpenGait-layout dataset.
 
     Unreadable sequences are skipped with a warning and recorded in `report` (if given);
-    the rest load. `filters` are those of `scan_opengait`.
+    the rest load. `filters` are those of `scan_opengait`; `entries` (as `scan_opengait` lists
+    them, already picked) are read instead of scanning `root`.
     """
     report = report if report is not None else ReadReport()
-    for entry in scan_opengait(root, **filters):
+    for entry in scan_opengait(root, **filters) if entries is None else entries:
         try:
             seq = read_pkl_sequence(entry, modality)
         except GaitDataError as err:
