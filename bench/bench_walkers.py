@@ -4,7 +4,7 @@
   processes (a mix of views and nm/bg/cl walks, 30-60 frames each, 64x64 output), and the
   whole dataset writer (pkls written to a temporary folder);
 - casia_b: silhouette statistics of rendered clips per view group and condition, beside the
-  CASIA-B reference figures of DESIGN.md;
+  CASIA-B reference figures (`walkers.realism.CASIA_B_REFERENCE`);
 - calibration: gait figures of the procedural cycle and of the CMU motion capture (if
   `../shared/data/cmu-walk` is there).
 

@@ -7,7 +7,7 @@ module runs the steps below; each lives in a module of `evaluation.report` (list
 Both folders are in the OpenGait layout (`<subject>/<condition>/<view>/*.pkl`). Every clip is
 read, brought to the 64×44 model crop (`GaitSequence.model_input`'s rule: other frame sizes are
 resized, and counted), capped to a centred window of `max_frames` frames and embedded by the
-JUDGE in batches. Then, with definitions from DESIGN.md "Evaluation: definitions":
+JUDGE in batches. Then, with the definitions of `evaluation/README.md`:
 
 - identity: judge rank-1 of the generated clips against the real gallery (nm-01…04, CASIA-B
   cross-view, identical views excluded) as the subject each clip claims — its own subject name,

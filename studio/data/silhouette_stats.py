@@ -1,6 +1,6 @@
 """Statistics of silhouette clips: foreground, body width, flicker, softness, gait period.
 
-The same numbers describe real data (the CASIA-B reference table in DESIGN.md), procedural
+The same numbers describe real data (the CASIA-B figures of `walkers.realism.CASIA_B_REFERENCE`), procedural
 walkers, and generated or edited clips, so they are measured by one function everywhere.
 """
 

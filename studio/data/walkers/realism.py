@@ -1,8 +1,8 @@
 """How close the walkers come to real data: CASIA-B silhouette statistics and mocap gait figures.
 
-`studio.data.silhouette_stats` measures pretreated clips the way the reference table in
-DESIGN.md was measured on CASIA-B (64x44 model input, values in [0, 1]); `CASIA_B_REFERENCE`
-holds that table. `procedural_gait_figures` measures the procedural walk cycle with the very functions
+`studio.data.silhouette_stats` measures pretreated clips the way CASIA-B was measured for
+`CASIA_B_REFERENCE` (64x44 model input, values in [0, 1]; the project's design brief, outside
+this repository, took them from the real dataset). `procedural_gait_figures` measures the procedural walk cycle with the very functions
 that measure the CMU motion capture (`studio.data.bvh`), and `mocap_gait_figures` measures the
 real trials, so the two can be compared figure by figure.
 """
@@ -24,7 +24,7 @@ from studio.data.bvh import (
     read_bvh,
 )
 
-#: CASIA-B after pretreatment (DESIGN.md): view group → figure → (low, high).
+#: CASIA-B after pretreatment (measured on the real dataset): view group → figure → (low, high).
 CASIA_B_REFERENCE = {
     "front_back": {"foreground": (0.27, 0.30), "width_px": (20.7, 23.5), "flicker": (0.025, 0.027)},
     "oblique": {
