@@ -8,7 +8,11 @@ frames), then times, with the bundled generator, identity bank, judge and covari
   manifest row written;
 - `edit_dataset` (into a coat) over it, with the judge's and covariate classifier's scores;
 - pure generation in the same run: `GaitGenerationPipeline.__call__` making as many 30-frame
-  clips of novel identities (no inversion, no judge, nothing written), in batches of 64.
+  clips of novel identities (no inversion, no judge, nothing written), in batches of 64, at
+  `bench_generator`'s 20 steps.
+
+Each job samples with its own default steps (`generators.settings`: what `studio eval-editor`
+measured for it) unless `--steps` sets one number for all three.
 
 Each job's rate counts the clips written; `*_vs_generation` is its rate over generation's. fp32 (or
 `--bf16`), on the threads torch has (set OMP_NUM_THREADS). `--quick` for a 40-clip check. Prints one JSON.
@@ -24,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+GENERATION_STEPS = 20  # bench_generator's
 CONDITIONS = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02"]
 
 
@@ -33,7 +38,11 @@ def main() -> None:
     parser.add_argument("--conditions", type=int, default=10, help="conditions per walker, of CASIA-B's 10 (10)")
     parser.add_argument("--view", default="090", help="the one view rendered (090)")
     parser.add_argument("--frames", type=int, default=30, help="frames per clip (30)")
-    parser.add_argument("--steps", type=int, default=20, help="sampler steps (20)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        help="sampler steps of every job (default: each job's own, generators.settings; generation 20)",
+    )
     parser.add_argument("--batch-clips", type=int, default=64, help="clips per batch in the jobs (64)")
     parser.add_argument("--quick", action="store_true", help="a 40-clip check: 4 subjects × 10 conditions")
     parser.add_argument("--out", help="work folder (default: a temporary one, removed after)")
@@ -42,6 +51,7 @@ def main() -> None:
     if args.quick:
         args.subjects = 4
 
+    from generators.settings import ANONYMIZE, EDIT
     from studio.data.walkers.dataset import render_walker_dataset
     from studio.pipelines.edit_dataset import anonymize_dataset, edit_dataset, load_editor
 
@@ -66,14 +76,18 @@ def main() -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             # warm-up: first-call allocations and oneDNN kernel choice, shared by everything timed below
             embeddings, _ = pipeline.identity_bank.novel(clips, seed=0)
-            pipeline(identity=embeddings[:2], view=90.0, num_clips=2, num_frames=args.frames, steps=args.steps)
+            pipeline(identity=embeddings[:2], view=90.0, num_clips=2, num_frames=args.frames, steps=2)
 
-            settings = dict(steps=args.steps, batch_clips=args.batch_clips, progress=False)
+            settings = dict(batch_clips=args.batch_clips, progress=False)
             started = time.perf_counter()
-            anonymized = anonymize_dataset(editor, data, work / "anonymized", **settings)
+            anonymized = anonymize_dataset(
+                editor, data, work / "anonymized", steps=args.steps or ANONYMIZE.steps, **settings
+            )
             anonymize_seconds = time.perf_counter() - started
             started = time.perf_counter()
-            edited = edit_dataset(editor, data, work / "edited", clothing="coat", **settings)
+            edited = edit_dataset(
+                editor, data, work / "edited", clothing="coat", steps=args.steps or EDIT.steps, **settings
+            )
             edit_seconds = time.perf_counter() - started
             started = time.perf_counter()
             generated = pipeline(
@@ -83,7 +97,7 @@ def main() -> None:
                 carrying="none",
                 num_clips=clips,
                 num_frames=args.frames,
-                steps=args.steps,
+                steps=args.steps or GENERATION_STEPS,
                 batch_size=64,
             )
             generate_seconds = time.perf_counter() - started
@@ -101,7 +115,11 @@ def main() -> None:
         "clips": clips,
         "subjects": args.subjects,
         "frames": args.frames,
-        "steps": args.steps,
+        "steps": {
+            "anonymize": args.steps or ANONYMIZE.steps,
+            "edit": args.steps or EDIT.steps,
+            "generation": args.steps or GENERATION_STEPS,
+        },
         "batch_clips": args.batch_clips,
         "render_seconds": round(render_seconds, 1),
         "anonymize_clips_per_s": round(rates["anonymize_dataset"], 3),
