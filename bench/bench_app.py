@@ -55,12 +55,12 @@ RSS_LIMIT_MB = 1536.0
 
 
 def largest_inputs(folder: Path) -> dict[str, tuple[Path, int]]:
-    """The largest inputs the app accepts by default (`app.AppConfig`): name → (file, frames it loads as)."""
+    """The largest inputs the app accepts by default (`studio.app.AppConfig`): name → (file, frames it loads as)."""
     import cv2
 
-    from app import AppConfig
-    from studio.data.safe_pickle import dump_array_pickle
-    from studio.pipelines.load_clip import bundled_sample
+    from gaitdata.safe_pickle import dump_array_pickle
+    from studio.app import AppConfig
+    from studio.jobs.load_clip import bundled_sample
 
     config = AppConfig()
     frames_cap, pixel_cap, frame_cap = config.max_clip_frames, config.max_clip_pixels, config.max_frame_pixels

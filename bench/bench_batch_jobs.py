@@ -51,9 +51,9 @@ def main() -> None:
     if args.quick:
         args.subjects = 4
 
+    from gaitdata.walkers.dataset import render_walker_dataset
     from generators.settings import ANONYMIZE, EDIT
-    from studio.data.walkers.dataset import render_walker_dataset
-    from studio.pipelines.edit_dataset import anonymize_dataset, edit_dataset, load_editor
+    from studio.jobs.edit_dataset import anonymize_dataset, edit_dataset, load_editor
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.out or tmp)

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from studio.data import GaitSequence, load_opengait, write_pkl_sequence
+from gaitdata import GaitSequence, load_opengait, write_pkl_sequence
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ An edit = conditioner embedding of the source + (with method "invert") DDIM inve
 `strength` of the schedule + guided regeneration + decoding; an anonymization = the same with a
 novel target person (its first clip generated as the reference, for a denoiser with a reference
 pathway), plus the judge's embeddings of source and result (the retry policy's leakage check,
-`studio.pipelines.anonymization`), timed for ONE attempt (`max_attempts=1`; a leaking clip
+`studio.jobs.anonymization`), timed for ONE attempt (`max_attempts=1`; a leaking clip
 retried costs one more attempt each). "one": `edit` / the policy per clip; "batched":
 `edit_many` / the policy over all clips at once (their windows denoised together). In fp32 and
 under bf16 autocast, on the threads torch has (set OMP_NUM_THREADS). Beside the speed: how much
@@ -21,14 +21,14 @@ import numpy as np
 import torch
 from diffusers import DPMSolverMultistepScheduler
 
+from gaitdata.walkers import identity_for, render_walker_sequence, walk_for
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.denoiser import GaitLatentDenoiser
 from generators.editor import GaitEditor
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline
 from generators.settings import ANONYMIZE, EDIT, METHODS
-from studio.data.walkers import identity_for, render_walker_sequence, walk_for
-from studio.pipelines.anonymization import anonymize_until_unverified
+from studio.jobs.anonymization import anonymize_until_unverified
 
 
 def load_editor() -> tuple[GaitEditor, object, dict, dict]:

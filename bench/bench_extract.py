@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.video import extract_walkers
+from gaitdata.video import extract_walkers
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video" / "vtest.avi"
 

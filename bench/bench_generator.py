@@ -44,8 +44,8 @@ def load_pipeline(weights: str | None) -> tuple[GaitGenerationPipeline, str]:
 
 def identity_for(pipe: GaitGenerationPipeline):
     """What a user generates a person from: a clip of them (reference pathway) or their embedding."""
-    from studio.data.walkers import identity_for as walker
-    from studio.data.walkers import render_walker_sequence, walk_for
+    from gaitdata.walkers import identity_for as walker
+    from gaitdata.walkers import render_walker_sequence, walk_for
 
     person = walker(0, "001")
     clip = render_walker_sequence(person, walk_for(0, person, "nm-01"), view_deg=36, num_frames=40)

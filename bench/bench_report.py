@@ -44,7 +44,7 @@ def load_judge():
 
 def real_set(args) -> tuple[Path, int]:
     """The real folder and the walker seed it was rendered with."""
-    from studio.data.walkers import render_walker_dataset
+    from gaitdata.walkers import render_walker_dataset
 
     if args.real:
         manifest = Path(args.real) / "walkers_manifest.json"
@@ -57,7 +57,7 @@ def real_set(args) -> tuple[Path, int]:
 
 def generated_set(args, seed: int) -> Path:
     """`--clips` generated-like clips: subjects × GENERATED_CONDITIONS × views, as few views as suffice."""
-    from studio.data.walkers import render_walker_dataset
+    from gaitdata.walkers import render_walker_dataset
 
     per_subject_view = len(GENERATED_CONDITIONS)
     views = min(len(CASIA_B_VIEWS), -(-args.clips // (args.subjects * per_subject_view)))
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--out", help="report folder (default: a temporary one)")
     args = parser.parse_args()
 
-    from studio.pipelines.evaluate_report import evaluate_folders
+    from studio.jobs.evaluate_report import evaluate_folders
 
     real_root, seed = real_set(args)
     generated_root = generated_set(args, seed)

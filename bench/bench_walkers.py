@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.silhouette_stats import silhouette_stats
-from studio.data.walkers import (
+from gaitdata.silhouette_stats import silhouette_stats
+from gaitdata.walkers import (
     CASIA_B_VIEWS,
     camera_for,
     identity_for,
@@ -31,7 +31,7 @@ from studio.data.walkers import (
     render_walker_sequence,
     walk_for,
 )
-from studio.data.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
+from gaitdata.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
 
 MOCAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cmu-walk"
 CONDITIONS = ("nm-01", "nm-05", "bg-01", "cl-01")

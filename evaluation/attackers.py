@@ -31,8 +31,8 @@ import numpy as np
 
 from evaluation.leakage import leakage_report
 from evaluation.retrieval import ranked_rank_k
+from gaitdata.sequence import GaitSequence, crop_to_model_input
 from recognizers.calibration import threshold_at_far
-from studio.data.sequence import GaitSequence, crop_to_model_input
 
 logger = logging.getLogger(__name__)
 

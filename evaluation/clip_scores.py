@@ -19,10 +19,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from gaitdata import GaitSequence
 from recognizers.calibration import verify
 from recognizers.covariates import angular_error
 from recognizers.distance import pairwise_distance
-from studio.data import GaitSequence
 
 HEADS = ("view", "clothing", "carrying")
 

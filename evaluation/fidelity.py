@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from studio.data.silhouette_stats import silhouette_stats
+from gaitdata.silhouette_stats import silhouette_stats
 
 STAT_NAMES = ("foreground", "height_px", "width_px", "flicker")
 

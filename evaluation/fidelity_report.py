@@ -63,8 +63,8 @@ from evaluation.report.pairing import perceptual_section, sample_pairs
 from evaluation.report.reference import covariate_section, diversity_section, naturalness_section, real_reference
 from evaluation.report.text import format_headline, format_value, headline
 from evaluation.report.values import calibrated_far, condition_group
+from gaitdata.errors import GaitDataError
 from recognizers.calibration import calibrate
-from studio.data.errors import GaitDataError
 
 __all__ = [  # what other modules import from here (the text helpers live in evaluation.report.text)
     "KINDS",

@@ -20,11 +20,11 @@ import numpy as np
 
 from evaluation import plots
 from evaluation.fidelity_report import format_value, headline
-from studio.data.atomic import atomic_write_text
-from studio.data.errors import GaitDataError
-from studio.data.preview import write_gif
-from studio.data.readers import read_sequence
-from studio.data.sequence import crop_to_model_input
+from gaitdata.atomic import atomic_write_text
+from gaitdata.errors import GaitDataError
+from gaitdata.preview import write_gif
+from gaitdata.readers import read_sequence
+from gaitdata.sequence import crop_to_model_input
 
 JSON_NAME = "fidelity_report.json"
 HTML_NAME = "fidelity_report.html"

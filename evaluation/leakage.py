@@ -10,7 +10,7 @@ attacker holds a real gallery of the source subjects (and of the others in the t
   1 / number of gallery subjects, printed beside.
 - TAR at the judge's FAR-1% threshold (`calibration["threshold"]`, in its metric): the share of
   genuine pairs still accepted as the same person, for (anonymized clip, its source clip) pairs
-  — what the anonymizer (`studio.pipelines.anonymization`) flags as a leak — and for
+  — what the anonymizer (`studio.jobs.anonymization`) flags as a leak — and for
   (anonymized clip, every gallery clip of its source subject) pairs. Beside them, the share of
   impostor pairs (anonymized clip, other subjects' gallery clips) accepted at the same threshold
   (≈1% for real clips; far lower when a protection makes clips unlike anybody).

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.data.silhouette_stats import signal_period, width_signal
+from gaitdata.silhouette_stats import signal_period, width_signal
 
 CADENCE_TOLERANCE = 0.10  # relative step-period error
 PHASE_TOLERANCE = 0.10  # fraction of a step

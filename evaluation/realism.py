@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.fidelity import STAT_NAMES, clip_statistics
-from studio.data import GaitDataError, Partition, ReadReport, iter_opengait, read_partition
-from studio.data.atomic import atomic_open, atomic_write_text
-from studio.data.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH, crop_to_model_input
-from studio.data.walkers.realism import CASIA_B_REFERENCE
+from gaitdata import GaitDataError, Partition, ReadReport, iter_opengait, read_partition
+from gaitdata.atomic import atomic_open, atomic_write_text
+from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH, crop_to_model_input
+from gaitdata.walkers.realism import CASIA_B_REFERENCE
 
 #: Sequences shorter than this give no GEI (the reference statistics leave them out too).
 MIN_FRAMES = 5

@@ -1,8 +1,9 @@
 """A per-frame silhouette autoencoder: 64×44 masks ↔ a compact latent vector.
 
-Video diffusion in pixel space does not fit a 2-core CPU (a 10 M-parameter `UNet3DConditionModel` needs 3.8 s per forward pass of one clip here); diffusion over a
-sequence of small per-frame latents does. The encoder folds each frame 4×4 into channels, runs
-a few convs at 16×12 and projects to the latent; the decoder mirrors it. Latents are scaled by
+Video diffusion in pixel space does not fit a 2-core CPU (a 10 M-parameter
+`UNet3DConditionModel` needs 3.8 s per forward pass of one clip here); diffusion over a sequence
+of small per-frame latents does. The encoder folds each frame 4×4 into channels, runs a few
+convs at 16×12 and projects to the latent; the decoder mirrors it. Latents are scaled by
 `scaling_factor` (fitted after training, as Stable Diffusion's VAE does) so that the denoiser
 sees roughly unit variance.
 """

@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.data import GaitSequence
+from gaitdata import GaitSequence
 
 # At full strength, on 64-px-high silhouettes (a body ~10 px wide at the hips, limbs 2–4 px):
 MAX_BLUR_SIGMA = 6.0  # px: legs and arms merge with the torso

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from gaitdata import GaitSequence
+from gaitdata.sequence import crop_to_model_input
 from generators.conditions import carrying_index, clothing_index, covariates_from_condition, parse_view
-from studio.data import GaitSequence
-from studio.data.sequence import crop_to_model_input
 
 
 def stack_model_frames(sequences: list[GaitSequence], max_frames_per_sequence: int | None = None) -> np.ndarray:

@@ -13,7 +13,7 @@ Two per-token pathways carry what one pooled vector cannot (config `reference_fr
   build is read from the person's own silhouettes rather than from an embedding in which all
   walkers look alike (cosine 0.97); the embedding is standardised per dimension on training
   statistics before it enters;
-- **motion**: a per-frame timing signal (`studio.data.silhouette_stats.gait_motion_signal`: step
+- **motion**: a per-frame timing signal (`gaitdata.silhouette_stats.gait_motion_signal`: step
   phase, no body) added to each target token, so an edit or an anonymization walks on the
   source's timing while the body comes from the reference.
 

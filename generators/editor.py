@@ -12,7 +12,7 @@ under the new conditions:
   and from every known person (`IdentityBank`): a first clip of that person is generated and
   becomes the reference. Clips given one `Pseudonym` become one new person (one identity, one
   first clip per view), so an anonymized dataset keeps who is who. Nothing here judges: what
-  identity is left is measured by the judge in `studio.pipelines.anonymization`, which retries
+  identity is left is measured by the judge in `studio.jobs.anonymization`, which retries
   the clips that still verify as their source.
 
 With a denoiser that has a motion pathway, every window also walks on the source's own timing
@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gaitdata import GaitSequence
+from gaitdata.silhouette_stats import gait_motion_signal
 from generators.conditions import (
     Covariates,
     carrying_index,
@@ -47,8 +49,6 @@ from generators.pipeline import (
     normalize_identity,
 )
 from generators.settings import ANONYMIZE, EDIT, METHODS
-from studio.data import GaitSequence
-from studio.data.silhouette_stats import gait_motion_signal
 
 logger = logging.getLogger(__name__)
 
@@ -507,7 +507,7 @@ class GaitEditor:
         """One anonymization of each clip: the same walk, view and clothing, by somebody else.
 
         No judging here: what identity is left is measured by `evaluation`, and a batch job
-        decides whether to try again (`studio.pipelines.anonymization`).
+        decides whether to try again (`studio.jobs.anonymization`).
 
         Args:
             sequences: the source clips (≥ `MIN_FRAMES` frames each).

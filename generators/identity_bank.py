@@ -13,10 +13,17 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 from safetensors.numpy import load_file, save_file
 
-from generators.pipeline import normalize_identity
-from studio.data import GaitDataError
+from gaitdata import GaitDataError
+
+
+def normalize_identity(embedding: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Flatten and L2-normalise identity embeddings: `[E]` or `[N, ...]` → `float32 [N, E']`."""
+    x = torch.as_tensor(np.asarray(embedding), dtype=torch.float32)
+    x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(x.shape[0], -1)
+    return torch.nn.functional.normalize(x, dim=-1)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

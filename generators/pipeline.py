@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from diffusers import DDIMInverseScheduler, DDIMScheduler, DPMSolverMultistepScheduler, SchedulerMixin
 
+from gaitdata import GaitDataError, GaitSequence
+from gaitdata.silhouette_stats import gait_motion_signal
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
 from generators.denoiser import (
@@ -26,8 +28,7 @@ from generators.denoiser import (
     IDENTITY_CONDITIONS,
     GaitLatentDenoiser,
 )
-from studio.data import GaitDataError, GaitSequence
-from studio.data.silhouette_stats import gait_motion_signal
+from generators.identity_bank import IdentityBank, normalize_identity
 
 SCHEDULERS = {"ddim": DDIMScheduler, "dpm": DPMSolverMultistepScheduler}
 # inversion and re-denoising walk the same DDIM grid; DDIMInverseScheduler knows no "linspace"
@@ -46,13 +47,6 @@ class GenerationCancelled(Exception):
 def _check_cancel(cancel) -> None:
     if cancel is not None and cancel():  # a callable that raises its own exception works too
         raise GenerationCancelled("generation cancelled")
-
-
-def normalize_identity(embedding: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Flatten and L2-normalise identity embeddings: `[E]` or `[N, ...]` → `float32 [N, E']`."""
-    x = torch.as_tensor(np.asarray(embedding), dtype=torch.float32)
-    x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(x.shape[0], -1)
-    return torch.nn.functional.normalize(x, dim=-1)
 
 
 def frames_from_model_output(masks: np.ndarray) -> np.ndarray:
@@ -128,8 +122,6 @@ class GaitGenerationPipeline:
         sched = SCHEDULERS[name].from_pretrained(folder / "scheduler")
         bank = None
         if (folder / "identity_bank").is_dir():
-            from generators.identity_bank import IdentityBank  # the bank imports this module
-
             bank = IdentityBank.load(folder / "identity_bank")
         return cls(autoencoder, denoiser, sched, conditioner, bank)
 

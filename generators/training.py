@@ -24,10 +24,10 @@ from diffusers.training_utils import EMAModel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from gaitdata.runtime import make_accelerator
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.data import FrameDataset, LatentClipDataset
 from generators.denoiser import CONDITION_NAMES, COVARIATE_CONDITIONS, IDENTITY_CONDITIONS, GaitLatentDenoiser
-from studio.runtime import make_accelerator
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Training data for the recognizers (after OpenGait's `data/`): a preloaded clip store, the
 P×K sampler, clip sampling, augmentation and collate.
 
-Sequences are read once through `studio.data`'s safe OpenGait reader, cropped to 64×44 and kept
+Sequences are read once through `gaitdata`'s safe OpenGait reader, cropped to 64×44 and kept
 in RAM as `uint8` (the walker set is ~1.7 GB that way), so a training step never touches disk.
 """
 
@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from studio.data import ReadReport, SequenceEntry, iter_opengait, scan_opengait
-from studio.data.sequence import crop_to_model_input
+from gaitdata import ReadReport, SequenceEntry, iter_opengait, scan_opengait
+from gaitdata.sequence import crop_to_model_input
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ def load_clip_store(
         max_frames: keep at most this many frames per sequence (a centred window), to bound
             memory on datasets with very long sequences; None keeps all.
         progress: show a tqdm bar.
-        filters: `conditions=`, `views=` as in `studio.data.scan_opengait`.
-        entries: read these sequence folders (`studio.data.scan_opengait` entries, already
+        filters: `conditions=`, `views=` as in `gaitdata.scan_opengait`.
+        entries: read these sequence folders (`gaitdata.scan_opengait` entries, already
             picked) instead of scanning `root` with `subjects` and `filters`.
 
     Unreadable sequences are skipped and listed in `store.report`, never fatal.

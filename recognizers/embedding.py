@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from studio.data import GaitSequence
-from studio.data.sequence import crop_to_model_input
+from gaitdata import GaitSequence
+from gaitdata.sequence import crop_to_model_input
 
 DEFAULT_MAX_FRAMES = 300
 
@@ -110,7 +110,7 @@ def embed_dataset(
     Args:
         progress: True: tqdm bars; a callable: called as `progress(done, total)` (sequences) after
             each batch.
-        entries: embed these sequence folders (`studio.data.scan_opengait` entries, already
+        entries: embed these sequence folders (`gaitdata.scan_opengait` entries, already
             picked) instead of scanning `root` with `subjects` and `filters`.
         batch_clips: read and embed this many sequences at a time, so that memory holds one
             batch of frames whatever the dataset's size; None: all at once.
@@ -122,8 +122,8 @@ def embed_dataset(
         (`embeddings float32 [N, c, p]`, labels `{"subject", "condition", "view", "source"}` →
         string arrays `[N]`, the reader's `ReadReport` of skipped sequences).
     """
+    from gaitdata import scan_opengait
     from recognizers.data import concat_clip_stores, load_clip_store
-    from studio.data import scan_opengait
 
     if entries is None:
         entries = scan_opengait(root, subjects=subjects, **filters)
@@ -146,7 +146,7 @@ def embed_dataset(
 
 def save_embeddings(path, embeddings: np.ndarray, labels: dict[str, np.ndarray], **meta: str) -> None:
     """Write embeddings and their labels to an `.npz` (no pickled objects; `meta` as strings)."""
-    from studio.data.atomic import atomic_open
+    from gaitdata.atomic import atomic_open
 
     arrays = {"embeddings": np.asarray(embeddings, np.float32)}
     arrays.update({k: np.asarray(v).astype(str) for k, v in labels.items()})

@@ -29,13 +29,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from gaitdata.runtime import make_accelerator
 from recognizers.covariates import CovariateClassifier, covariate_targets
 from recognizers.data import ClipAugment, ClipBatches, ClipStore, sample_clip
 from recognizers.gaitbase import GaitBase
 from recognizers.gaitset import GaitSet
 from recognizers.geinet import GEINet
 from recognizers.losses import LossAggregator
-from studio.runtime import make_accelerator
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ as the first argument), cuts each into gait cycles (heel strike to heel strike o
 leg), averages the cycle-normalised sagittal angle curves over every cycle of both legs of all
 files, removes the skeleton's rest-pose angles (its bones are not collinear in the T-pose, so a
 straight limb does not read as 0 deg), and fits a Fourier series of `--order` harmonics per
-joint. The output is pasted into `studio/data/walkers/gait_cycle.py`.
+joint. The output is pasted into `gaitdata/walkers/gait_cycle.py`.
 
 Arms are measured the same way: the upper arm's sagittal angle from the vertical and the elbow
 flexion, on the cycle of the leg of the same side.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.bvh import (
+from gaitdata.bvh import (
     CYCLE_POINTS,
     forward_kinematics,
     heel_strikes,

@@ -1,4 +1,4 @@
-"""Fit the calibrated walker style (`studio.data.walkers.style.CalibratedLook`) on real CASIA-B GEI statistics.
+"""Fit the calibrated walker style (`gaitdata.walkers.style.CalibratedLook`) on real CASIA-B GEI statistics.
 
 Reproduce the fit (one core, about 15-25 minutes a sweep; the seed fixes the walkers and so the
 whole search, which is deterministic):
@@ -45,8 +45,8 @@ from evaluation.realism import (  # noqa: E402
     load_reference,
     mean_gei_l1,
 )
-from studio.data.silhouette_stats import silhouette_stats  # noqa: E402
-from studio.data.walkers.identity import (  # noqa: E402
+from gaitdata.silhouette_stats import silhouette_stats  # noqa: E402
+from gaitdata.walkers.identity import (  # noqa: E402
     _seed_key,
     calibrate_camera,
     calibrate_identity,
@@ -54,8 +54,8 @@ from studio.data.walkers.identity import (  # noqa: E402
     identity_for,
     walk_for,
 )
-from studio.data.walkers.render import render_walker_sequence  # noqa: E402
-from studio.data.walkers.style import CALIBRATED, CalibratedLook  # noqa: E402
+from gaitdata.walkers.render import render_walker_sequence  # noqa: E402
+from gaitdata.walkers.style import CALIBRATED, CalibratedLook  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared/data/real-gei/casia_b_gei_stats.npz"
 FIT_CONDITIONS = ("nm-01", "nm-02", "nm-03", "bg-01", "cl-01")

@@ -1,7 +1,8 @@
 """Gait Studio: generate, edit and anonymize gait silhouette sequences.
 
-The ground floor (`studio.data`) reads, pretreats and renders silhouettes; the roof
-(`studio.pipelines`, `studio.cli`) orchestrates batch jobs over the other packages.
+The roof of the house: `studio.jobs` (the batch jobs, over `gaitdata`, `recognizers`,
+`generators` and `evaluation`) and its two faces, the CLI (`studio.cli`, `studio.commands`) and
+the web studio (`studio.app`). The ground floor is `gaitdata`.
 """
 
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ import sys
 
 import studio
 import studio.commands
-from studio.data.errors import GaitDataError
+from gaitdata.errors import GaitDataError
 
 
 def _command_modules():

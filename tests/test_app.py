@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 import pytest
 
-from app import AppConfig, prepare_environment
-from studio.data.safe_pickle import dump_array_pickle
-from studio.pipelines.load_clip import bundled_sample
+from gaitdata.safe_pickle import dump_array_pickle
+from studio.app import AppConfig, prepare_environment
+from studio.jobs.load_clip import bundled_sample
 
 
 def free_port() -> int:
@@ -132,7 +132,7 @@ def start_app(tmp_path_factory, **config):
 
     work = tmp_path_factory.mktemp("app")
     prepare_environment(work)  # before gradio is imported
-    from app.studio_app import launch_app
+    from studio.app.studio_app import launch_app
 
     config = {"max_upload_mb": 12, "max_video_frames": 120, "max_clip_frames": 100, **config}
     demo, url = launch_app(AppConfig(port=free_port(), work_dir=str(work), **config))
@@ -293,7 +293,7 @@ def test_video_with_several_walkers_offers_a_track_picker(studio, shared_data):
 
 
 def test_synthesize_writes_an_opengait_dataset(studio, tmp_path):
-    from studio.data.safe_pickle import load_array_pickle
+    from gaitdata.safe_pickle import load_array_pickle
 
     gallery, download, status = studio.predict(2, ["000", "090"], ["nm", "cl"], 7, 2, api_name="/synthesize")
     assert "**8 clips** of 2 novel identities" in status
@@ -337,7 +337,7 @@ def edit(client, **overrides):
 def test_edit_shows_source_and_result_side_by_side_with_scores_and_downloads(studio, tmp_path):
     from PIL import Image
 
-    from studio.data.safe_pickle import load_array_pickle
+    from gaitdata.safe_pickle import load_array_pickle
 
     studio.predict("walker-001-nm", api_name="/load_sample")
     animation, scores, details, files, status = edit(studio)
@@ -440,7 +440,7 @@ def test_clip_scores_behind_the_edit_tab(tiny_models):
     with pytest.raises(ValueError, match="trained on another judge"):
         covariate_verdict(tiny_models.classifier, a[:4], None)
 
-    from studio.pipelines.load_clip import bundled_sample
+    from studio.jobs.load_clip import bundled_sample
 
     clip = bundled_sample("walker-001-nm")
     scores = clip_scores(tiny_models.judge, clip, clip, calibration, tiny_models.classifier, {"clothing": "normal"})
@@ -483,7 +483,7 @@ def test_anonymize_says_pass_or_fail_against_the_judge_threshold(studio_app):
 
 
 def test_anonymize_refuses_a_clip_that_is_too_short(studio, tmp_path):
-    from studio.data.safe_pickle import dump_array_pickle
+    from gaitdata.safe_pickle import dump_array_pickle
 
     short = tmp_path / "short.pkl"
     with open(short, "wb") as f:
@@ -496,7 +496,7 @@ def test_anonymize_refuses_a_clip_that_is_too_short(studio, tmp_path):
 # ---- Evaluate ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real_walkers(tmp_path_factory):
-    from studio.data.walkers.dataset import render_walker_dataset
+    from gaitdata.walkers.dataset import render_walker_dataset
 
     root = tmp_path_factory.mktemp("real") / "walkers"
     conditions = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "cl-01"]
@@ -505,8 +505,8 @@ def real_walkers(tmp_path_factory):
 
 
 def test_evaluate_the_last_synthesis_against_real_clips(studio, real_walkers):
-    from app.studio_app import REPORT_KINDS
     from evaluation.fidelity_report import KINDS
+    from studio.app.studio_app import REPORT_KINDS
 
     assert REPORT_KINDS == KINDS
     client = new_client(studio)
@@ -561,7 +561,7 @@ def test_long_work_runs_through_the_queue_and_can_be_cancelled(studio_app):
 def test_old_outputs_are_pruned(tmp_path):
     import os
 
-    from app.handlers import StudioHandlers
+    from studio.app.handlers import StudioHandlers
 
     handlers = StudioHandlers(AppConfig(work_dir=str(tmp_path), keep_outputs_hours=1))
     old, recent = handlers.outputs / "old-request", handlers.outputs / "recent-request"
@@ -598,7 +598,7 @@ def test_an_upload_with_250_character_names_loads_and_every_file_name_is_short(s
 
 
 def test_an_edit_takes_no_more_frames_than_the_cap(studio_app):
-    from studio.data import GaitSequence
+    from gaitdata import GaitSequence
 
     handlers = studio_app[0].studio_handlers
     long = GaitSequence(np.tile(bundled_sample("walker-001-nm").frames, (3, 1, 1)), "001", "nm-01", "090")
@@ -619,7 +619,7 @@ def test_cancel_says_what_it_did(studio_app):
     waiting in the queue is withdrawn; a running one is stopped, its results cleared."""
     import gradio as gr
 
-    from app.handlers import CANCELLED_NOTE, NOTHING_RUNNING_NOTE, WITHDRAWN_NOTE
+    from studio.app.handlers import CANCELLED_NOTE, NOTHING_RUNNING_NOTE, WITHDRAWN_NOTE
 
     handlers = studio_app[0].studio_handlers
     request = FakeRequest("cancel-test")

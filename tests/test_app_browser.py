@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app import AppConfig, prepare_environment
+from studio.app import AppConfig, prepare_environment
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -29,7 +29,7 @@ def bundled_models_installed() -> bool:
     """The bundled generator, judge (with calibration) and covariate classifier, and the editor loader."""
     try:
         import recognizers
-        from studio.pipelines.edit_dataset import load_editor  # noqa: F401
+        from studio.jobs.edit_dataset import load_editor  # noqa: F401
     except ImportError:
         return False
     names = (recognizers.JUDGE, recognizers.COVARIATE_CLASSIFIER)
@@ -42,7 +42,7 @@ def bundled_models_installed() -> bool:
 def start_app(work: Path):
     """The studio on a free loopback port: bundled models if installed, else tiny ones."""
     prepare_environment(work)  # before gradio is imported
-    from app.studio_app import launch_app
+    from studio.app.studio_app import launch_app
 
     models = {}
     if not bundled_models_installed():
@@ -58,7 +58,7 @@ def start_app(work: Path):
 
 @pytest.fixture(scope="module")
 def real_walkers(tmp_path_factory):
-    from studio.data.walkers.dataset import render_walker_dataset
+    from gaitdata.walkers.dataset import render_walker_dataset
 
     root = tmp_path_factory.mktemp("real") / "walkers"
     conditions = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "cl-01"]
@@ -253,7 +253,7 @@ def test_cancel_stops_a_running_edit_and_a_closed_page_stops_its_edit(browser_pa
     work = tmp_path_factory.mktemp("slow-app")
     tiny = TinyModels(tiny_generator(work / "tiny-generator"))
     models = {**tiny.config(), "load_editor": lambda: tiny.load_step_editor(steps=60, seconds=0.1)}
-    from app.studio_app import launch_app
+    from studio.app.studio_app import launch_app
 
     demo, url = launch_app(AppConfig(port=free_port(), work_dir=str(work), sampler_steps=2, **models))
     handlers = demo.studio_handlers

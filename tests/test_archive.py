@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.data import GaitDataError
-from studio.data.archive import ArchiveLimits, read_frame_archive, write_folder_zip
+from gaitdata import GaitDataError
+from gaitdata.archive import ArchiveLimits, read_frame_archive, write_folder_zip
 
 
 def walker_mask(i: int, height: int = 120, width: int = 90) -> np.ndarray:

@@ -20,8 +20,8 @@ from evaluation.attackers import (
     view_relation,
 )
 from evaluation.leakage import leakage_report
-from studio.data import GaitSequence
-from studio.data.walkers import identity_for, render_walker_sequence, walk_for
+from gaitdata import GaitSequence
+from gaitdata.walkers import identity_for, render_walker_sequence, walk_for
 
 VIEWS = (36, 90, 144)
 GALLERY = ("nm-01", "nm-02", "nm-03", "nm-04")

@@ -14,8 +14,8 @@ PEOPLE = 8
 
 @pytest.fixture(scope="module")
 def strangers(tmp_path_factory):
-    from studio.data import load_opengait
-    from studio.data.walkers import render_walker_dataset
+    from gaitdata import load_opengait
+    from gaitdata.walkers import render_walker_dataset
 
     root = tmp_path_factory.mktemp("strangers")
     render_walker_dataset(root, PEOPLE, ["nm-01", "nm-02", "nm-05"], ["054", "090"], frames=(40, 44), seed=7, workers=1)
@@ -25,7 +25,7 @@ def strangers(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def editor():
-    from studio.pipelines.edit_dataset import load_editor
+    from studio.jobs.edit_dataset import load_editor
 
     return load_editor()
 
@@ -54,7 +54,7 @@ def test_a_person_generated_from_one_clip_of_another_view_is_that_person_to_the_
 
 
 def test_an_anonymized_clip_is_found_by_neither_the_judge_nor_a_gei_matcher(editor, strangers):
-    from studio.pipelines.anonymization import anonymize_until_unverified
+    from studio.jobs.anonymization import anonymize_until_unverified
 
     gallery, subjects = _gallery(strangers, "090")
     probes = [s for s in strangers if s.condition == "nm-05" and s.view == "090"]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from studio.data import GaitDataError
-from studio.data.bvh import (
+from gaitdata import GaitDataError
+from gaitdata.bvh import (
     LegTrajectories,
     cycle_figures,
     forward_kinematics,

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from gaitdata import GaitSequence, write_pkl_sequence
 from studio.cli import _command_modules, build_parser, main
-from studio.data import GaitSequence, write_pkl_sequence
 
 
 def test_top_level_help_lists_every_command(capsys):

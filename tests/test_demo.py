@@ -4,8 +4,8 @@ import json
 
 from PIL import Image
 
+from gaitdata import load_opengait, read_partition
 from studio.cli import main
-from studio.data import load_opengait, read_partition
 
 
 def test_demo_renders_a_dataset_and_previews(tmp_path, capsys):

@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 import torch
 
+from gaitdata import load_opengait, read_partition, read_sequence, scan_opengait
+from gaitdata.safe_pickle import dump_array_pickle
+from gaitdata.walkers.dataset import render_walker_dataset
 from generators.conditions import covariates_from_condition
 from generators.editor import MIN_FRAMES, GaitEditor
 from recognizers import WEIGHTS_DIR, GaitSet
 from recognizers.covariates import covariate_targets
 from recognizers.data import TripletSampler, load_clip_store
 from studio.cli import main
-from studio.data import load_opengait, read_partition, read_sequence, scan_opengait
-from studio.data.safe_pickle import dump_array_pickle
-from studio.data.walkers.dataset import render_walker_dataset
-from studio.pipelines import edit_dataset as batch
-from studio.pipelines.edit_dataset import anonymize_dataset, augment_dataset, clip_seed, edit_dataset
+from studio.jobs import edit_dataset as batch
+from studio.jobs.edit_dataset import anonymize_dataset, augment_dataset, clip_seed, edit_dataset
 
 STEPS = 2
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

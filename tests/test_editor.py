@@ -5,10 +5,10 @@ import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler
 
+from gaitdata.walkers import identity_for, render_walker_sequence, walk_for
 from generators import GaitGenerationPipeline, GaitLatentDenoiser, IdentityBank, SilhouetteAutoencoder
 from generators.editor import MIN_FRAMES, GaitEditor, source_covariates
 from recognizers import GaitBase, GaitSet
-from studio.data.walkers import identity_for, render_walker_sequence, walk_for
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_an_edit_to_the_same_covariates_warns(editor, clip):
 
 
 def _anonymize(editor, clips, **settings):
-    from studio.pipelines.anonymization import anonymize_until_unverified
+    from studio.jobs.anonymization import anonymize_until_unverified
 
     return anonymize_until_unverified(editor, editor.judge, editor.calibration, clips, range(len(clips)), **settings)
 
@@ -148,7 +148,7 @@ def test_clips_of_one_pseudonym_become_one_person_whichever_batch_they_are_in(ed
 def test_the_judge_cannot_be_the_conditioner(editor, clip):
     with pytest.raises(ValueError, match="judge must not be the conditioner"):
         GaitEditor(editor.pipeline, judge=editor.pipeline.conditioner)
-    from studio.pipelines.anonymization import anonymize_until_unverified
+    from studio.jobs.anonymization import anonymize_until_unverified
 
     with pytest.raises(ValueError, match="judge must not be the conditioner"):
         anonymize_until_unverified(editor, editor.pipeline.conditioner, editor.calibration, [clip], [0])
@@ -179,10 +179,10 @@ def test_source_covariates_from_metadata(clip):
 
 def test_an_anonymized_walker_is_not_retrieved_as_themselves_by_the_bundled_judge(tmp_path):
     """The promise of the anonymizer, with the bundled models on people none of them saw."""
+    from gaitdata import load_opengait
+    from gaitdata.walkers import render_walker_dataset
     from recognizers.distance import pairwise_distance
-    from studio.data import load_opengait
-    from studio.data.walkers import render_walker_dataset
-    from studio.pipelines.edit_dataset import load_editor
+    from studio.jobs.edit_dataset import load_editor
 
     render_walker_dataset(tmp_path, 8, ["nm-01", "nm-02", "nm-05"], ["090"], frames=(40, 44), seed=7, workers=1)
     sequences, _ = load_opengait(tmp_path)

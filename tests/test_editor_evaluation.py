@@ -9,14 +9,14 @@ from diffusers import DPMSolverMultistepScheduler
 
 from evaluation.leakage import leakage_report
 from evaluation.motion import lagged_correlation, motion_agreement, summarize_motion
+from gaitdata import GaitSequence, read_partition
+from gaitdata.silhouette_stats import signal_period, width_signal
+from gaitdata.walkers import identity_for, render_walker_dataset, render_walker_sequence, walk_for
 from generators import GaitGenerationPipeline, GaitLatentDenoiser, IdentityBank, SilhouetteAutoencoder
 from generators.baselines import blur_silhouettes, morph_silhouettes
 from generators.editor import GaitEditor
 from recognizers import CovariateClassifier, GaitBase, GaitSet, GEINet, calibrate
-from studio.data import GaitSequence, read_partition
-from studio.data.silhouette_stats import signal_period, width_signal
-from studio.data.walkers import identity_for, render_walker_dataset, render_walker_sequence, walk_for
-from studio.pipelines.evaluate_editor import evaluate_editor, format_editor_report, shifted_view, source_views
+from studio.jobs.evaluate_editor import evaluate_editor, format_editor_report, shifted_view, source_views
 
 
 @pytest.fixture(scope="module")

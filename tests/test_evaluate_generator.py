@@ -7,11 +7,11 @@ import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler
 
+from gaitdata import read_partition
+from gaitdata.walkers import render_walker_dataset
 from generators import GaitGenerationPipeline, GaitLatentDenoiser, SilhouetteAutoencoder
 from recognizers import CovariateClassifier, GaitBase, GaitSet
-from studio.data import read_partition
-from studio.data.walkers import render_walker_dataset
-from studio.pipelines.evaluate_generator import evaluate_generator
+from studio.jobs.evaluate_generator import evaluate_generator
 
 
 @pytest.fixture(scope="module")

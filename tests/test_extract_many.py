@@ -20,9 +20,9 @@ import pytest
 from test_sharding import _environment  # plain runs not told they were launched, one thread each
 from test_video import write_walker_clip
 
+from gaitdata import GaitDataError, load_opengait
 from studio.cli import main
-from studio.data import GaitDataError, load_opengait
-from studio.pipelines.extract import (
+from studio.jobs.extract import (
     MANIFEST_KIND,
     MANIFEST_NAME,
     VIDEO_SUFFIXES,
@@ -30,7 +30,7 @@ from studio.pipelines.extract import (
     extract_videos_to_dataset,
     video_files,
 )
-from studio.pipelines.sharding import _whole_rows  # a killed process's rows, a half-written last one left out
+from studio.jobs.sharding import _whole_rows  # a killed process's rows, a half-written last one left out
 
 TIMINGS = ("timings_s", "frames_per_s")  # the only fields that differ from run to run
 
@@ -207,7 +207,7 @@ def _worker(clips: str, out: str, kill: str) -> None:
     """Extract every video of `clips`; `kill` = "RANK:N": that process kill -9s itself after its Nth video."""
     import signal
 
-    from studio.pipelines.sharding import current_shard
+    from studio.jobs.sharding import current_shard
 
     shard = current_shard()
     rank, after = map(int, kill.split(":"))

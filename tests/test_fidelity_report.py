@@ -17,10 +17,10 @@ import torch
 from evaluation.fidelity_report import fidelity_report, format_headline, headline
 from evaluation.html_report import write_report
 from evaluation.perceptual import iou_frames, lpips_status, perceptual_report, ssim_frames
+from gaitdata import GaitDataError, GaitSequence, scan_opengait, write_pkl_sequence
+from gaitdata.opengait import read_pkl_sequence
+from gaitdata.walkers import render_walker_dataset
 from recognizers import CovariateClassifier, GaitSet, GEINet
-from studio.data import GaitDataError, GaitSequence, scan_opengait, write_pkl_sequence
-from studio.data.opengait import read_pkl_sequence
-from studio.data.walkers import render_walker_dataset
 
 VIEWS = ["000", "090", "180"]
 

@@ -5,11 +5,11 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
+from gaitdata import GaitDataError, GaitSequence
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import covariates_from_condition, parse_view, view_name
 from generators.denoiser import GaitLatentDenoiser
 from generators.pipeline import GaitGenerationPipeline
-from studio.data import GaitDataError, GaitSequence
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def reference_pipeline():
 
 
 def _walker(num_frames=40, view=90, subject="001"):
-    from studio.data.walkers import identity_for, render_walker_sequence, walk_for
+    from gaitdata.walkers import identity_for, render_walker_sequence, walk_for
 
     person = identity_for(3, subject)
     return render_walker_sequence(person, walk_for(3, person, "nm-01"), view_deg=view, num_frames=num_frames)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import torch
 
+from gaitdata import GaitSequence
 from generators.data import ClipConditions, LatentClipDataset
 from generators.denoiser import GaitLatentDenoiser
 from generators.training import (
@@ -14,7 +15,6 @@ from generators.training import (
     train_autoencoder,
     train_denoiser,
 )
-from studio.data import GaitSequence
 
 
 def _bars(n, rng):

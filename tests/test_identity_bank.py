@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from gaitdata import GaitDataError
 from generators.identity_bank import IdentityBank
-from studio.data import GaitDataError
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from studio.data import GaitDataError, UnsafePickleError, write_pkl_sequence
-from studio.data.npz_file import write_npz
-from studio.data.safe_pickle import dump_array_pickle
-from studio.pipelines.load_clip import SAMPLES, ClipLimits, bundled_sample, load_clip, safe_label, silhouette_problem
+from gaitdata import GaitDataError, UnsafePickleError, write_pkl_sequence
+from gaitdata.npz_file import write_npz
+from gaitdata.safe_pickle import dump_array_pickle
+from studio.jobs.load_clip import SAMPLES, ClipLimits, bundled_sample, load_clip, safe_label, silhouette_problem
 
 
 class CreatesAFile:

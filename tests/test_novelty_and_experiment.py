@@ -11,11 +11,11 @@ import torch
 
 from evaluation.fidelity import novelty_report
 from evaluation.novelty import ReferenceTemplates
+from gaitdata.opengait import load_opengait
+from gaitdata.walkers import render_walker_dataset
 from recognizers import GaitSet
 from studio.cli import main as studio_main
-from studio.data.opengait import load_opengait
-from studio.data.walkers import render_walker_dataset
-from studio.pipelines.augmentation_experiment import run_augmentation_experiment
+from studio.jobs.augmentation_experiment import run_augmentation_experiment
 
 CONDITIONS = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02"]
 
@@ -68,7 +68,7 @@ def test_reference_templates_missing_file_is_named(tmp_path):
 
 def test_synthesized_people_carry_the_judges_verdict(walkers, tmp_path):
     from generators import load_generator
-    from studio.pipelines.synthesize import synthesize_dataset
+    from studio.jobs.synthesize import synthesize_dataset
 
     root, _ = walkers
     judge_dir = tmp_path / "judge"
@@ -114,7 +114,7 @@ def test_clips_of_one_synthesized_person_are_one_person_to_the_bundled_judge(tmp
     groups each novel person's clips across views and clothing, far above chance."""
     from generators import load_generator
     from recognizers import load_judge
-    from studio.pipelines.synthesize import synthesize_dataset
+    from studio.jobs.synthesize import synthesize_dataset
 
     pipeline, judge = load_generator(), load_judge()
     views = ["018", "054", "090", "126", "162"]
@@ -200,7 +200,7 @@ def test_experiment_table_gathers_runs_of_separate_invocations(walkers, tmp_path
 
 
 def test_an_arm_with_fewer_seeds_is_compared_on_the_seeds_both_ran():
-    from studio.pipelines.augmentation_experiment import _add_gains
+    from studio.jobs.augmentation_experiment import _add_gains
 
     def arm(*runs):
         runs = [{"seed": seed, "rank1": {"NM": nm, "BG": 0.0, "CL": cl}} for seed, nm, cl in runs]

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from studio.data import (
+from gaitdata import (
     GaitDataError,
     GaitSequence,
     Partition,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from studio.data import pretreat_silhouettes
-from studio.data.pretreat import pretreat_frame
+from gaitdata import pretreat_silhouettes
+from gaitdata.pretreat import pretreat_frame
 
 
 def _rectangle(h=240, w=320, top=40, height=128, left=200, width=44):

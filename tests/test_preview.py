@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.cli import main
-from studio.data import GaitSequence, write_pkl_sequence
-from studio.data.preview import (
+from gaitdata import GaitSequence, write_pkl_sequence
+from gaitdata.preview import (
     SEPARATOR_VALUE,
     png_strip,
     side_by_side,
@@ -18,6 +17,7 @@ from studio.data.preview import (
     write_png_strip,
     write_video,
 )
+from studio.cli import main
 
 
 def walking_bar(num_frames: int, height=64, width=44, fps=25.0, subject="001") -> GaitSequence:

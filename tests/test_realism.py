@@ -23,9 +23,9 @@ from evaluation.realism import (
     measure_realism,
     write_realism_report,
 )
+from gaitdata import GaitDataError, GaitSequence, Partition, write_partition, write_pkl_sequence
+from gaitdata.walkers import render_walker_dataset
 from studio.cli import main
-from studio.data import GaitDataError, GaitSequence, Partition, write_partition, write_pkl_sequence
-from studio.data.walkers import render_walker_dataset
 
 TEST_SUBJECTS = [f"t{i:02d}" for i in range(20)]
 TRAIN_SUBJECTS = ["r01", "r02"]

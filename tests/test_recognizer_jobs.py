@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gaitdata import GaitDataError, read_partition
+from gaitdata.walkers.dataset import render_walker_dataset
 from recognizers import GaitSet, load_model
-from studio.data import GaitDataError, read_partition
-from studio.data.walkers.dataset import render_walker_dataset
-from studio.pipelines.embed_dataset import embed_dataset_to_npz
-from studio.pipelines.evaluate_recognizer import evaluate_recognizer_job
-from studio.pipelines.train_recognizer import train_recognizer_job
+from studio.jobs.embed_dataset import embed_dataset_to_npz
+from studio.jobs.evaluate_recognizer import evaluate_recognizer_job
+from studio.jobs.train_recognizer import train_recognizer_job
 
 CONDITIONS = ["nm-01", "nm-05", "cl-01"]  # a gallery condition and two probe sets (NM, CL)
 VIEWS = ["000", "090"]

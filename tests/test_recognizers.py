@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from gaitdata import GaitSequence, write_pkl_sequence
 from recognizers import CovariateClassifier, GaitBase, GaitSet, GEINet, load_model, load_recognizer
 from recognizers.data import ClipAugment, TripletSampler, sample_clip
 from recognizers.losses import LossAggregator, TripletLoss
 from studio.cli import main as studio_main
-from studio.data import GaitSequence, write_pkl_sequence
 
 TINY_BASE = dict(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4)
 TINY_SET = dict(channels=(4, 8, 8), embedding_dim=8, class_num=4)

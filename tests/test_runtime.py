@@ -1,6 +1,6 @@
 """Several trainings in one process (train-generator's stages, notebooks, this suite) coexist."""
 
-from studio.runtime import make_accelerator
+from gaitdata.runtime import make_accelerator
 
 
 def test_a_second_training_may_use_other_precision():

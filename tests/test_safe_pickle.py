@@ -6,8 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
-from studio.data import GaitDataError, UnsafePickleError
-from studio.data.safe_pickle import load_array_pickle
+from gaitdata import GaitDataError, UnsafePickleError
+from gaitdata.safe_pickle import load_array_pickle
 
 
 class _RunsCode:

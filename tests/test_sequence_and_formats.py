@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from studio.data import GaitDataError, GaitSequence, read_sequence
-from studio.data.npz_file import read_npz, write_npz
-from studio.data.png_folder import write_png_folder
+from gaitdata import GaitDataError, GaitSequence, read_sequence
+from gaitdata.npz_file import read_npz, write_npz
+from gaitdata.png_folder import write_png_folder
 
 
 def test_model_input_crops_ten_columns_from_each_side():
@@ -75,7 +75,7 @@ def test_png_round_trip(tmp_path):
     frames = np.zeros((4, 64, 64), np.uint8)
     frames[:, 5:60, 25:40] = 255
     write_png_folder(tmp_path / "seq", GaitSequence(frames))
-    from studio.data.png_folder import read_png_folder
+    from gaitdata.png_folder import read_png_folder
 
     np.testing.assert_array_equal(read_png_folder(tmp_path / "seq", pretreat=False).frames, frames)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.pipelines.sharding import JobFolder, Shard, person_batches, person_groups
+from studio.jobs.sharding import JobFolder, Shard, person_batches, person_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 2
@@ -103,8 +103,8 @@ def _files(root: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def walkers(tmp_path_factory):
     """5 subjects × nm-01, cl-01 × 000, 090: 20 clips of 16–20 frames, 4 per person."""
+    from gaitdata.walkers.dataset import render_walker_dataset
     from generators.editor import MIN_FRAMES
-    from studio.data.walkers.dataset import render_walker_dataset
 
     root = tmp_path_factory.mktemp("sharding") / "walkers"
     render_walker_dataset(root, 5, ["nm-01", "cl-01"], ["000", "090"], frames=(MIN_FRAMES, 20), seed=4, workers=1)
@@ -194,9 +194,9 @@ def _worker(data: str, out: str, kill: str | None) -> None:
 
     import torch
 
-    from studio.pipelines.edit_dataset import anonymize_dataset
-    from studio.pipelines.sharding import current_shard
-    from studio.pipelines.synthesize import synthesize_dataset
+    from studio.jobs.edit_dataset import anonymize_dataset
+    from studio.jobs.sharding import current_shard
+    from studio.jobs.synthesize import synthesize_dataset
 
     torch.set_num_threads(1)
     editor, shard = _tiny_models(), current_shard()

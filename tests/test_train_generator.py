@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from gaitdata.walkers import render_walker_dataset
 from generators import load_generator
 from generators.training import AutoencoderTrainingConfig, DenoiserTrainingConfig
 from recognizers import GaitBase
-from studio.data.walkers import render_walker_dataset
-from studio.pipelines.bundle_generator import bundle_generator
-from studio.pipelines.train_generator import GeneratorRecipe, train_generator
+from studio.jobs.bundle_generator import bundle_generator
+from studio.jobs.train_generator import GeneratorRecipe, train_generator
 
 
 @pytest.fixture(scope="module")

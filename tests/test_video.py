@@ -9,9 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from studio.cli import main
-from studio.data import GaitDataError, load_opengait
-from studio.data.video import (
+from gaitdata import GaitDataError, load_opengait
+from gaitdata.video import (
     BlobFilter,
     WalkerTracker,
     consistent_frames,
@@ -20,7 +19,8 @@ from studio.data.video import (
     find_person_blobs,
     open_video,
 )
-from studio.pipelines.extract import MANIFEST_NAME, extract_video_to_dataset
+from studio.cli import main
+from studio.jobs.extract import MANIFEST_NAME, extract_video_to_dataset
 
 VTEST_FRAMES = 300  # enough for 10+ walker tracks; the whole clip is 795 frames
 
@@ -275,7 +275,7 @@ def test_consistent_frames_drops_outliers():
 def test_tracker_bridges_a_short_gap_and_ends_after_a_long_one():
     tracker = WalkerTracker((400, 300), max_gap=2)
     labels = np.zeros((300, 400), np.int32)
-    from studio.data.video import PersonBlob
+    from gaitdata.video import PersonBlob
 
     def blob(x):
         labels[100:180, x : x + 30] = 1

@@ -1,6 +1,6 @@
 """Is a video track a walking person? Synthetic non-walkers are refused with a reason, walkers kept.
 
-Every clip here is drawn with OpenCV: a procedural walker (`studio.data.walkers`) pasted on a
+Every clip here is drawn with OpenCV: a procedural walker (`gaitdata.walkers`) pasted on a
 textured background and moved at walking speed, and things that move but do not walk: a dancer
 twirling across in a flared skirt, a blob swirling across, a rigid person-shaped cut-out and a
 tall crate gliding past, a ball bouncing across, a car sliding through.
@@ -16,12 +16,12 @@ import cv2
 import numpy as np
 import pytest
 
+from gaitdata import GaitDataError
+from gaitdata.video import extract_walkers
+from gaitdata.walker_check import WalkerCheck, check_walker, gait_rhythm, travel
+from gaitdata.walkers import camera_for, identity_for, render_walker_masks, walk_for
 from studio.cli import main
-from studio.data import GaitDataError
-from studio.data.video import extract_walkers
-from studio.data.walker_check import WalkerCheck, check_walker, gait_rhythm, travel
-from studio.data.walkers import camera_for, identity_for, render_walker_masks, walk_for
-from studio.pipelines.extract import MANIFEST_NAME, extract_video_to_dataset
+from studio.jobs.extract import MANIFEST_NAME, extract_video_to_dataset
 
 SIZE = (360, 240)  # video width, height
 FPS = 25.0
@@ -202,7 +202,7 @@ def test_a_frontal_walker_whose_legs_overlap_is_kept():
 
 
 def render_walker_sequence_for_test(person, view_deg):
-    from studio.data.walkers import render_walker_sequence
+    from gaitdata.walkers import render_walker_sequence
 
     return render_walker_sequence(person, walk_for(0, person, "nm-01"), view_deg, num_frames=50)
 

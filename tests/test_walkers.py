@@ -7,10 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from studio.cli import main as studio_main
-from studio.data import load_opengait, read_partition
-from studio.data.silhouette_stats import silhouette_stats
-from studio.data.walkers import (
+from gaitdata import load_opengait, read_partition
+from gaitdata.silhouette_stats import silhouette_stats
+from gaitdata.walkers import (
     CASIA_B_CONDITIONS,
     camera_for,
     identity_for,
@@ -21,9 +20,10 @@ from studio.data.walkers import (
     sample_walk,
     walk_for,
 )
-from studio.data.walkers.covariates import sample_bag, sample_coat
-from studio.data.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
-from studio.data.walkers.style import WALKER_STYLES
+from gaitdata.walkers.covariates import sample_bag, sample_coat
+from gaitdata.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
+from gaitdata.walkers.style import WALKER_STYLES
+from studio.cli import main as studio_main
 
 CLEAN = {"edge_noise": 0.0, "hole_rate": 0.0, "shadow": 0.0}  # noise-free camera, for geometric checks
 

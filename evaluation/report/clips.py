@@ -14,11 +14,11 @@ import numpy as np
 from evaluation.attackers import gait_energy_image
 from evaluation.fidelity import clip_statistics
 from evaluation.report.values import Key
+from gaitdata.errors import GaitDataError
+from gaitdata.opengait import SequenceEntry, scan_opengait
+from gaitdata.readers import read_sequence
+from gaitdata.sequence import crop_to_model_input
 from recognizers.embedding import embed_dataset
-from studio.data.errors import GaitDataError
-from studio.data.opengait import SequenceEntry, scan_opengait
-from studio.data.readers import read_sequence
-from studio.data.sequence import crop_to_model_input
 
 Progress = Callable[[str, int, int], None]
 

@@ -12,7 +12,7 @@ from evaluation.report.leakage import AttackersSection, LeakageSection
 from evaluation.report.pairing import PerceptualSection, Sample
 from evaluation.report.reference import CovariateSection, DiversitySection, NaturalnessSection
 from evaluation.report.values import Section, condition_group
-from studio.data.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH
+from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH
 
 FRAME_RULE = (
     f"frames of any size are brought to {CANONICAL_HEIGHT}x{CANONICAL_WIDTH} as GaitSequence.model_input "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from evaluation.report.values import Key
-from studio.data.errors import GaitDataError
+from gaitdata.errors import GaitDataError
 
 MANIFEST_NAME = "manifest.json"
 ANONYMIZED_PREFIX = "anon-"  # the anonymizer names its results `anon-<source subject>`

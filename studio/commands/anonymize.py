@@ -35,7 +35,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from pathlib import Path
 
-    from studio.pipelines.edit_dataset import anonymize_dataset, load_editor
+    from studio.jobs.edit_dataset import anonymize_dataset, load_editor
 
     editor = load_editor(with_judge=True)
     manifest = anonymize_dataset(

@@ -41,10 +41,10 @@ def run(args) -> int:
         raise ValueError(f"--concurrency must be at least 1, got {args.concurrency}")
     if not 1 <= args.sampler_steps <= 50:
         raise ValueError(f"--sampler-steps must be within 1–50, got {args.sampler_steps}")
-    from app import AppConfig, prepare_environment
+    from studio.app import AppConfig, prepare_environment
 
     prepare_environment(args.work_dir)  # before gradio is imported
-    from app.studio_app import launch_app
+    from studio.app.studio_app import launch_app
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host}: anyone who can reach it can use the app (no login)")

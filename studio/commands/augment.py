@@ -32,7 +32,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from pathlib import Path
 
-    from studio.pipelines.edit_dataset import augment_dataset, load_editor
+    from studio.jobs.edit_dataset import augment_dataset, load_editor
 
     editor = load_editor(with_judge=not args.no_judge)
     manifest = augment_dataset(

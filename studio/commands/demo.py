@@ -13,7 +13,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from studio.pipelines.demo import run_demo
+    from studio.jobs.demo import run_demo
 
     summary = run_demo(args.out, subjects=args.subjects, seed=args.seed)
     print(f"rendered {summary['sequences']} sequences to {summary['dataset']}; main job: {summary['seconds']} s")

@@ -17,7 +17,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from studio.pipelines.embed_dataset import embed_dataset_to_npz
+    from studio.jobs.embed_dataset import embed_dataset_to_npz
 
     result = embed_dataset_to_npz(
         args.weights, args.data, args.out, args.partition, args.split, args.max_frames, args.bf16

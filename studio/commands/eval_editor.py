@@ -68,8 +68,8 @@ def add_arguments(parser):
 def run(args) -> int:
     import torch
 
-    from studio.pipelines.edit_dataset import load_editor
-    from studio.pipelines.evaluate_editor import evaluate_editor, format_editor_report
+    from studio.jobs.edit_dataset import load_editor
+    from studio.jobs.evaluate_editor import evaluate_editor, format_editor_report
 
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
         result = _evaluate(args, load_editor, evaluate_editor)

@@ -31,7 +31,7 @@ def run(args) -> int:
     import torch
 
     from generators import load_generator
-    from studio.pipelines.evaluate_generator import evaluate_generator
+    from studio.jobs.evaluate_generator import evaluate_generator
 
     pipeline = load_generator(args.weights)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):

@@ -29,7 +29,7 @@ def add_arguments(parser):
 def run(args) -> int:
     import json
 
-    from studio.pipelines.evaluate_recognizer import evaluate_recognizer_job
+    from studio.jobs.evaluate_recognizer import evaluate_recognizer_job
 
     # the options' names are the job's parameters
     names = "data partition protocol metric max_frames bf16 embeddings calibrate far reference_templates".split()

@@ -20,7 +20,7 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from evaluation.fidelity_report import format_headline
-    from studio.pipelines.evaluate_report import evaluate_folders
+    from studio.jobs.evaluate_report import evaluate_folders
 
     report, json_path, html_path = evaluate_folders(
         args.real,

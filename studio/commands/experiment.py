@@ -29,7 +29,7 @@ def add_arguments(parser):
 def run(args) -> int:
     import torch
 
-    from studio.pipelines.augmentation_experiment import (
+    from studio.jobs.augmentation_experiment import (
         ARMS,
         format_results,
         read_experiment_config,

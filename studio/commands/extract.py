@@ -74,9 +74,9 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
+    from gaitdata.walker_check import WalkerCheck
     from studio.commands._shard import report_share
-    from studio.data.walker_check import WalkerCheck
-    from studio.pipelines.extract import extract_videos_to_dataset
+    from studio.jobs.extract import extract_videos_to_dataset
 
     bar = tqdm(unit="frame", desc="extract", disable=args.no_progress)
 

@@ -14,7 +14,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from collections import Counter
 
-    from studio.data import load_opengait, read_sequence
+    from gaitdata import load_opengait, read_sequence
 
     if not args.dataset:
         seq = read_sequence(args.path)

@@ -28,10 +28,10 @@ def add_arguments(parser):
 def _load(path: str):
     from pathlib import Path
 
-    from studio.data import read_sequence
+    from gaitdata import read_sequence
 
     if Path(path).suffix.lower() in VIDEO_SUFFIXES:
-        from studio.data.video import extract_walkers
+        from gaitdata.video import extract_walkers
 
         return extract_walkers(path, track="longest").sequences[0]
     return read_sequence(path)
@@ -40,7 +40,7 @@ def _load(path: str):
 def run(args) -> int:
     from pathlib import Path
 
-    from studio.data.preview import VIDEO_CODECS, png_strip, write_gif, write_png, write_video
+    from gaitdata.preview import VIDEO_CODECS, png_strip, write_gif, write_png, write_video
 
     out = Path(args.out)
     suffix = out.suffix.lower()

@@ -37,7 +37,7 @@ def add_arguments(parser):
 
 def run(args) -> int:
     from evaluation.realism import load_reference, measure_realism, write_realism_report
-    from studio.data.atomic import ensure_outside
+    from gaitdata.atomic import ensure_outside
 
     ensure_outside(args.out, args.data)
     reference = load_reference(args.reference)

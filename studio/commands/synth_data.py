@@ -28,7 +28,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="everything follows from it (default 0)")
     parser.add_argument(
         "--style",
-        default="default",  # checked by the library (studio.data.walkers.style), which names the choices
+        default="default",  # checked by the library (gaitdata.walkers.style), which names the choices
         help="walker population: 'default' (what the bundled models were trained on) or 'calibrated' "
         "(re-fitted on real CASIA-B GEI statistics; see `studio realism`)",
     )
@@ -41,7 +41,7 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from studio.data.walkers import CASIA_B_CONDITIONS, CASIA_B_VIEWS, render_walker_dataset
+    from gaitdata.walkers import CASIA_B_CONDITIONS, CASIA_B_VIEWS, render_walker_dataset
 
     bar = None
 

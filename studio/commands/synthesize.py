@@ -39,7 +39,7 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from studio.pipelines.synthesize import load_novelty_judge, load_synthesis_pipeline, synthesize_dataset
+    from studio.jobs.synthesize import load_novelty_judge, load_synthesis_pipeline, synthesize_dataset
 
     pipeline = load_synthesis_pipeline(args.generator)
     judge, references = (None, None) if args.no_check else load_novelty_judge()

@@ -26,7 +26,7 @@ def add_arguments(parser):
 def run(args) -> int:
     import json
 
-    from studio.pipelines.train_generator import GeneratorRecipe, train_generator
+    from studio.jobs.train_generator import GeneratorRecipe, train_generator
 
     if args.threads:
         import torch

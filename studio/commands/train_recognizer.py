@@ -22,7 +22,7 @@ def add_arguments(parser):
 def run(args) -> int:
     import json
 
-    from studio.pipelines.train_recognizer import train_recognizer_job
+    from studio.jobs.train_recognizer import train_recognizer_job
 
     if args.threads:
         import torch

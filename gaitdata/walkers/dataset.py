@@ -1,0 +1,258 @@
+"""Render a whole CASIA-B-like walker dataset in the OpenGait layout, resumably.
+
+What lands in `out_root`:
+
+- `<subject>/<condition>/<view>/<view>.pkl`: `uint8 [T, 64, 64]` pretreated silhouettes;
+- `partition.json`: `{"TRAIN_SET": [...], "TEST_SET": [...]}` (CASIA-B's split: the first 74
+  of 124 subjects train, scaled for other sizes);
+- `ground_truth.json`: the walker style and every identity, walk and camera parameter, at the
+  root because OpenGait refuses any file but a .pkl inside a sequence folder;
+- `walkers_manifest.json`: the settings and progress, which marks the folder as a walker render.
+
+Every sequence depends only on (style, seed, subject, condition, view), so a killed run resumes by
+skipping the pkls already written (each is written atomically), and any subset renders the
+same bytes as the full set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from gaitdata.atomic import atomic_write_text
+from gaitdata.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
+from gaitdata.walkers.identity import (
+    CASIA_B_CONDITIONS,
+    CASIA_B_VIEWS,
+    camera_for,
+    condition_kind,
+    identity_for,
+    walk_for,
+)
+from gaitdata.walkers.render import format_view, render_walker_sequence
+from gaitdata.walkers.style import CALIBRATED, check_style
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "walkers_manifest.json"
+GROUND_TRUTH_NAME = "ground_truth.json"
+PARTITION_NAME = "partition.json"
+MANIFEST_KIND = "gait-studio procedural walkers"
+GENERATOR_VERSION = 1  # bump when the same seed would render different frames
+CASIA_B_TRAIN_FRACTION = 74 / 124
+
+
+def _check_settings(num_subjects, conditions, views, frames) -> tuple[list[str], list[str], tuple[int, int]]:
+    if isinstance(num_subjects, bool) or not isinstance(num_subjects, int) or num_subjects < 1:
+        raise ValueError(f"num_subjects must be a positive integer, got {num_subjects!r}")
+    if num_subjects > 999:
+        raise ValueError(f"at most 999 subjects (ids are 3 digits), got {num_subjects}")
+    conditions = [str(c) for c in conditions]
+    if not conditions:
+        raise ValueError("no conditions given; CASIA-B's are " + ", ".join(CASIA_B_CONDITIONS))
+    for c in conditions:
+        condition_kind(c)
+    view_names = []
+    for v in views:
+        try:
+            degrees = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"view {v!r} is not a number of degrees (e.g. 000, 090, 45.5)") from None
+        if not 0.0 <= degrees <= 360.0:
+            raise ValueError(f"view {v!r} must lie in 0..360 degrees")
+        view_names.append(format_view(degrees))
+    if not view_names:
+        raise ValueError("no views given; CASIA-B's are " + ", ".join(CASIA_B_VIEWS))
+    for name, items in (("condition", conditions), ("view", view_names)):
+        if len(set(items)) != len(items):
+            raise ValueError(f"a {name} is listed twice: {items}")
+    try:
+        lo, hi = (int(f) for f in frames)
+    except (TypeError, ValueError):
+        raise ValueError(f"frames must be (min, max) integers, got {frames!r}") from None
+    if lo < 1 or lo > hi:
+        raise ValueError(f"frames must satisfy 1 <= min <= max, got min {lo}, max {hi}")
+    return conditions, view_names, (lo, hi)
+
+
+def subject_ids(num_subjects: int) -> list[str]:
+    """``"001"``, ``"002"``, ... as CASIA-B names its subjects."""
+    return [f"{i:03d}" for i in range(1, num_subjects + 1)]
+
+
+def casia_b_partition(subjects: Sequence[str]) -> Partition:
+    """CASIA-B's split, scaled: the first 74/124 of the subjects train, the rest test (at least one each)."""
+    n = len(subjects)
+    n_train = n if n == 1 else min(max(1, round(n * CASIA_B_TRAIN_FRACTION)), n - 1)
+    return Partition(list(subjects[:n_train]), list(subjects[n_train:]))
+
+
+def _prepare_root(root: Path, settings: dict) -> None:
+    """Refuse a non-empty folder unless it is a walker render with the same settings."""
+    manifest_path = root / MANIFEST_NAME
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{root}: is a file; choose a folder for the dataset")
+    if root.is_dir() and any(root.iterdir()):
+        if not manifest_path.is_file():
+            raise ValueError(f"{root}: folder is not empty and holds no {MANIFEST_NAME}; choose an empty or new folder")
+        try:
+            previous = json.loads(manifest_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{manifest_path}: unreadable manifest ({err}); choose another folder") from None
+        if previous.get("kind") != MANIFEST_KIND:
+            raise ValueError(f"{manifest_path}: not a walker render; choose another folder")
+        before = {"style": "default", **previous.get("settings", {})}  # renders older than styles are default
+        if before != settings:
+            diff = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
+            raise ValueError(
+                f"{root}: holds a walker render with other settings {diff} (previous, now); "
+                "rerun with the same settings to resume, or choose another folder"
+            )
+
+
+def _write_manifest(root: Path, settings: dict, **status) -> None:
+    manifest = {"kind": MANIFEST_KIND, "generator_version": GENERATOR_VERSION, "settings": settings, **status}
+    atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=1) + "\n")
+
+
+def _ground_truth(seed: int, subjects, conditions, views, frames, style: str) -> dict:
+    identities, walks, cameras = {}, {}, {}
+    for subject in subjects:
+        identity = identity_for(seed, subject, style)
+        identities[subject] = identity.to_dict()
+        for condition in conditions:
+            walks[f"{subject}/{condition}"] = walk_for(seed, identity, condition).to_dict()
+            for view in views:
+                camera = camera_for(seed, subject, condition, view, frames, style)
+                cameras[f"{subject}/{condition}/{view}"] = camera.to_dict()
+    truth = {"seed": seed, "style": style}
+    if style == "calibrated":  # the fitted distributions the people were drawn from
+        truth["calibrated_look"] = CALIBRATED.to_dict()
+    return {**truth, "identities": identities, "walks": walks, "cameras": cameras}
+
+
+def _render_task(task: tuple) -> tuple[int, int, int]:
+    """Render the missing views of one (subject, condition); returns (written, skipped, frames)."""
+    root, seed, subject, condition, views, frames, style = task
+    identity = identity_for(seed, subject, style)
+    walk = walk_for(seed, identity, condition)
+    written = skipped = frame_count = 0
+    for view in views:
+        if sequence_pkl_path(root, subject, condition, view).exists():
+            skipped += 1
+            continue
+        camera = camera_for(seed, subject, condition, view, frames, style)
+        seq = render_walker_sequence(identity, walk, camera.view_deg, camera=camera)
+        seq.view = view  # the folder name as requested ("090"), whatever its float spelling
+        write_pkl_sequence(root, seq)
+        written += 1
+        frame_count += seq.num_frames
+    return written, skipped, frame_count
+
+
+def render_walker_dataset(
+    out_root: str | os.PathLike,
+    num_subjects: int = 124,
+    conditions: Iterable[str] = CASIA_B_CONDITIONS,
+    views: Iterable[str | float] = CASIA_B_VIEWS,
+    frames: tuple[int, int] = (30, 60),
+    seed: int = 0,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    style: str = "default",
+) -> dict:
+    """Render (or finish rendering) a walker dataset in the OpenGait layout.
+
+    Args:
+        out_root: dataset folder: new, empty, or a previous walker render with the same settings
+            (then only missing sequences are rendered).
+        num_subjects: subjects ``"001"``..; CASIA-B has 124 (74 train, 50 test).
+        conditions: condition names (``nm-NN``, ``bg-NN``, ``cl-NN``); default CASIA-B's ten.
+        views: azimuths in degrees (strings like ``"090"`` or numbers, any angle); default
+            CASIA-B's eleven, 000..180 by 18.
+        frames: (min, max) frames per sequence, inclusive; each sequence draws its length.
+        seed: everything is a function of the seed and the sequence's (subject, condition, view).
+        workers: processes (default: up to 2, the cores there are); 1 renders in this process.
+        progress: called as ``progress(done, total)`` with the sequences finished (written or
+            found) after each (subject, condition); the CLI turns it into a progress bar.
+        style: ``"default"`` (the walkers the bundled models were trained on) or
+            ``"calibrated"`` (re-fitted on real CASIA-B GEI statistics; `style` module). Recorded
+            in the manifest's settings and in `ground_truth.json`.
+
+    Returns:
+        Summary dict: root, sequences (total), written, skipped (already there), frames
+        (written now), seconds, frames_per_second, partition sizes.
+
+    Raises:
+        ValueError: bad settings, or `out_root` is a non-empty folder that is not a walker
+            render with these settings.
+    """
+    conditions, view_names, frames = _check_settings(num_subjects, conditions, views, frames)
+    style = check_style(style)
+    root = Path(out_root)
+    subjects = subject_ids(num_subjects)
+    settings = {
+        "num_subjects": num_subjects,
+        "conditions": conditions,
+        "views": view_names,
+        "frames": list(frames),
+        "seed": int(seed),
+        "generator_version": GENERATOR_VERSION,
+        "style": style,
+    }
+    _prepare_root(root, settings)
+    root.mkdir(parents=True, exist_ok=True)
+    partition = casia_b_partition(subjects)
+    total = len(subjects) * len(conditions) * len(view_names)
+    _write_manifest(root, settings, complete=False, sequences=total)
+    write_partition(root / PARTITION_NAME, partition)
+    if not (root / GROUND_TRUTH_NAME).is_file():
+        truth = _ground_truth(int(seed), subjects, conditions, view_names, frames, style)
+        atomic_write_text(root / GROUND_TRUTH_NAME, json.dumps(truth, separators=(",", ":")) + "\n")
+
+    tasks = [(str(root), int(seed), s, c, view_names, frames, style) for s in subjects for c in conditions]
+    workers = max(1, min(workers or min(2, os.cpu_count() or 1), len(tasks)))
+    written = skipped = frame_count = 0
+    start = time.perf_counter()
+    if workers == 1:
+        results = map(_render_task, tasks)
+        pool = None
+    else:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
+        results = pool.imap_unordered(_render_task, tasks, chunksize=1)
+    try:
+        for w, s, f in results:
+            written, skipped, frame_count = written + w, skipped + s, frame_count + f
+            if progress is not None:
+                progress(written + skipped, total)
+        if pool is not None:
+            pool.close()
+    except BaseException:
+        if pool is not None:  # interrupted: finished pkls are kept, a rerun resumes
+            pool.terminate()
+        raise
+    finally:
+        if pool is not None:
+            pool.join()
+    seconds = time.perf_counter() - start
+    summary = {
+        "root": str(root),
+        "sequences": total,
+        "written": written,
+        "skipped": skipped,
+        "frames": frame_count,
+        "seconds": round(seconds, 2),
+        "frames_per_second": round(frame_count / seconds, 1) if seconds > 0 else 0.0,
+        "style": style,
+        "train_subjects": len(partition.train),
+        "test_subjects": len(partition.test),
+    }
+    _write_manifest(root, settings, complete=True, sequences=total, last_run=summary)
+    logger.info("walkers: %d written, %d already there, %d frames in %.1f s", written, skipped, frame_count, seconds)
+    return summary

@@ -1,1 +1,0 @@
-"""studio/pipelines."""
