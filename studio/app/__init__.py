@@ -56,7 +56,8 @@ class AppConfig:
         work_dir: the app's own folder (Gradio's temp files, previews, downloads).
         keep_outputs_hours: previews and downloads older than this are deleted (a long-running
             app does not fill the disk); so is a synthesized dataset, the Evaluate tab's "last synthesis".
-        sampler_steps: the Synthesize, Edit and Anonymize tabs' default sampler steps (fewer = faster, rougher).
+        sampler_steps: the Synthesize, Edit and Anonymize tabs' default sampler steps (fewer = faster,
+            rougher); None: each tab's own (Synthesize 20, Edit and Anonymize `generators.settings`).
         load_editor: makes the `GaitEditor` (generator, identity bank, judge, calibration); None =
             the bundled one (`studio.jobs.edit_dataset.load_editor`). Called once, on first use.
         load_covariate_classifier: makes the covariate classifier reading that judge's embeddings;
@@ -76,7 +77,7 @@ class AppConfig:
     concurrency: int = 2
     work_dir: str | None = None
     keep_outputs_hours: float = 6.0
-    sampler_steps: int = 20
+    sampler_steps: int | None = None
     load_editor: Callable[[], object] | None = None
     load_covariate_classifier: Callable[[], object] | None = None
     load_judge: Callable[[], object] | None = None

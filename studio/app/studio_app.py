@@ -13,6 +13,8 @@ from studio.app.handlers import A_FOLDER, KEEP, LAST_SYNTHESIS, SAMPLE_NAMES, St
 from studio.jobs.load_clip import SUPPORTED  # noqa: E402
 from studio.jobs.synthesize import CONDITION_TYPES, MAX_IDENTITIES  # noqa: E402
 
+SYNTHESIS_STEPS = 20  # the generation pipeline's default
+
 REPORT_KINDS = ("generated", "edited", "anonymized")  # evaluation.fidelity_report.KINDS, without importing torch here
 
 VIEWS = [f"{v:03d}" for v in range(0, 181, 18)]
@@ -95,7 +97,12 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
             with gr.Row():
                 seed = gr.Number(0, precision=0, label="Seed")
                 steps = gr.Slider(
-                    1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps", elem_id="synth-steps"
+                    1,
+                    50,
+                    value=handlers.config.sampler_steps or SYNTHESIS_STEPS,
+                    step=1,
+                    label="Sampler steps",
+                    elem_id="synth-steps",
                 )
             with gr.Row():
                 run = gr.Button("Synthesize", variant="primary", elem_id="synthesize")
@@ -126,11 +133,11 @@ def _source_line(handlers: StudioHandlers, clip: gr.State, elem_id: str) -> gr.M
     return line
 
 
-def _sampling_controls(handlers: StudioHandlers, label: str, prefix: str):
-    """Seed, sampler steps, the run button and its Cancel."""
+def _sampling_controls(handlers: StudioHandlers, label: str, prefix: str, steps: int):
+    """Seed, sampler steps (`steps` unless the app's config sets them), the run button and its Cancel."""
     with gr.Row():
         seed = gr.Number(0, precision=0, label="Seed")
-        steps = gr.Slider(1, 50, value=handlers.config.sampler_steps, step=1, label="Sampler steps")
+        steps = gr.Slider(1, 50, value=handlers.config.sampler_steps or steps, step=1, label="Sampler steps")
     with gr.Row():
         run = gr.Button(label, variant="primary", elem_id=f"{prefix}-run")
         cancel = gr.Button("Cancel", variant="stop", elem_id=f"{prefix}-cancel")
@@ -175,7 +182,7 @@ def _edit_tab(handlers: StudioHandlers, clip: gr.State):
             strength = gr.Slider(
                 0, 1, value=EDIT_STRENGTH, step=0.05, label="Strength (0 = the source; higher = bigger changes)"
             )
-            seed, steps, run, cancel = _sampling_controls(handlers, "Edit", "edit")
+            seed, steps, run, cancel = _sampling_controls(handlers, "Edit", "edit", EDIT.steps)
         with gr.Column(scale=2):
             outputs = _clip_result_panel("edit", "source | edited", "edit-scores")
     inputs = [clip, view, clothing, carrying, strength, seed, steps]
@@ -193,7 +200,7 @@ def _anonymize_tab(handlers: StudioHandlers, clip: gr.State):
             strength = gr.Slider(
                 0.05, 1, value=ANONYMIZE_STRENGTH, step=0.05, label="Strength (identity removed vs. motion kept)"
             )
-            seed, steps, run, cancel = _sampling_controls(handlers, "Anonymize", "anon")
+            seed, steps, run, cancel = _sampling_controls(handlers, "Anonymize", "anon", ANONYMIZE.steps)
         with gr.Column(scale=2):
             outputs = _clip_result_panel("anon", "source | anonymized", "anon-verdict")
     _wire(handlers, handlers.anonymize, [clip, strength, seed, steps], outputs, run, cancel, "anonymize")

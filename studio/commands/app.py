@@ -26,7 +26,10 @@ def add_arguments(parser):
     parser.add_argument("--concurrency", type=int, default=2, help="requests of one kind run at once (default 2)")
     parser.add_argument("--work-dir", default=None, help="the app's own folder for temp files and downloads")
     parser.add_argument(
-        "--sampler-steps", type=int, default=20, help="default sampler steps of Synthesize / Edit / Anonymize (20)"
+        "--sampler-steps",
+        type=int,
+        default=None,
+        help="default sampler steps of Synthesize / Edit / Anonymize (default: each tab's own, 20 / 20 / 12)",
     )
 
 
@@ -39,7 +42,7 @@ def run(args) -> int:
         raise ValueError(f"--max-clip-megapixels must be positive, got {args.max_clip_megapixels}")
     if args.concurrency < 1:
         raise ValueError(f"--concurrency must be at least 1, got {args.concurrency}")
-    if not 1 <= args.sampler_steps <= 50:
+    if args.sampler_steps is not None and not 1 <= args.sampler_steps <= 50:
         raise ValueError(f"--sampler-steps must be within 1–50, got {args.sampler_steps}")
     from studio.app import AppConfig, prepare_environment
 
