@@ -1,10 +1,11 @@
 """The Gradio web studio: a thin face over the library (load → preview → synthesize / edit / anonymize).
 
-Every piece of logic lives in the library (`studio.jobs`, `generators`, `evaluation`);
-`studio.app.handlers` only turns page inputs into one library call and its result into page
-outputs. `prepare_environment` must run before gradio is imported (it keeps Gradio from calling
-out and from writing outside the app's own folder); `studio.app.studio_app` does that itself on
-import.
+Every piece of logic lives in the library (`studio.jobs`, `generators`, `evaluation`); a
+presenter per tab (`studio.app.load_tab`, `synthesize_tab`, `edit_tab`, `anonymize_tab`,
+`evaluate_tab`, put together by `studio.app.handlers`) only turns page inputs into one library
+call and its result into page outputs. `prepare_environment` must run before gradio is imported
+(it keeps Gradio from calling out and from writing outside the app's own folder);
+`studio.app.studio_app` does that itself on import.
 
     from studio.app import AppConfig
     from studio.app.studio_app import launch_app
