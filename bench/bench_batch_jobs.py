@@ -28,8 +28,9 @@ from pathlib import Path
 
 import torch
 
+from gaitdata.casia_b import CONDITIONS
+
 GENERATION_STEPS = 20  # bench_generator's
-CONDITIONS = ["nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02"]
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH, STORED_SIZE
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -74,7 +76,7 @@ def bf16_drift(model) -> dict:
     rng = np.random.default_rng(0)
     clips = []
     for _ in range(32):  # moving blobs: a stand-in with silhouette statistics, not noise
-        yy, xx = np.mgrid[0:64, 0:44]
+        yy, xx = np.mgrid[0:CANONICAL_HEIGHT, 0:CANONICAL_WIDTH]
         h, w, f = rng.uniform(20, 28), rng.uniform(5, 10), rng.uniform(0.2, 0.5)
         clips.append(
             np.stack(
@@ -110,10 +112,10 @@ def main() -> None:
             "fp32": round(matmul_peak(torch.float32), 1),
             "bf16": round(matmul_peak(torch.bfloat16), 1),
         },
-        "clip": {"frames": args.frames, "height": 64, "width": 44, "batch": args.batch},
+        "clip": {"frames": args.frames, "height": CANONICAL_HEIGHT, "width": CANONICAL_WIDTH, "batch": args.batch},
         "models": {},
     }
-    x = torch.rand(args.batch, args.frames, 64, 44)
+    x = torch.rand(args.batch, args.frames, CANONICAL_HEIGHT, CANONICAL_WIDTH)
     for role, (model, source) in load_models().items():
         with FlopCounterMode(display=False) as counter:
             with torch.no_grad():
@@ -131,7 +133,7 @@ def main() -> None:
                     "share_of_sgemm_peak": round(rate * gflop / peak, 3),
                 }
         # the whole embed() path (cropping, batching by frames) on 30-frame uint8 clips, default settings
-        clips = [np.zeros((args.frames, 64, 64), np.uint8) for _ in range(64)]
+        clips = [np.zeros((args.frames, STORED_SIZE, STORED_SIZE), np.uint8) for _ in range(64)]
         for bf16 in (False, True):
             model.embed(clips[:4], bf16=bf16)
             t = time.perf_counter()

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import torch
 
+from gaitdata.casia_b import CONDITIONS, VIEWS
+
 REPO = Path(__file__).resolve().parents[1]
-CASIA_B_CONDITIONS = ("nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02")
-CASIA_B_VIEWS = ("000", "018", "036", "054", "072", "090", "108", "126", "144", "162", "180")
 GENERATED_CONDITIONS = ("nm-07", "cl-03")  # absent from the real set: new walks of the same people
 TARGET_SECONDS = 120.0
 
@@ -51,7 +51,7 @@ def real_set(args) -> tuple[Path, int]:
         seed = json.loads(manifest.read_text())["settings"]["seed"] if manifest.is_file() else 0
         return Path(args.real), seed
     root = Path(args.cache) / "real"
-    render_walker_dataset(root, args.subjects, CASIA_B_CONDITIONS, CASIA_B_VIEWS, frames=(30, 60), seed=0, workers=1)
+    render_walker_dataset(root, args.subjects, CONDITIONS, VIEWS, frames=(30, 60), seed=0, workers=1)
     return root, 0
 
 
@@ -60,12 +60,10 @@ def generated_set(args, seed: int) -> Path:
     from gaitdata.walkers import render_walker_dataset
 
     per_subject_view = len(GENERATED_CONDITIONS)
-    views = min(len(CASIA_B_VIEWS), -(-args.clips // (args.subjects * per_subject_view)))
+    views = min(len(VIEWS), -(-args.clips // (args.subjects * per_subject_view)))
     subjects = -(-args.clips // (views * per_subject_view))
     root = Path(args.cache) / f"generated-{subjects}x{views}-seed{seed}"
-    render_walker_dataset(
-        root, subjects, GENERATED_CONDITIONS, CASIA_B_VIEWS[:views], frames=(30, 30), seed=seed, workers=1
-    )
+    render_walker_dataset(root, subjects, GENERATED_CONDITIONS, VIEWS[:views], frames=(30, 30), seed=seed, workers=1)
     return root
 
 

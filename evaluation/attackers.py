@@ -31,7 +31,7 @@ import numpy as np
 
 from evaluation.leakage import leakage_report
 from evaluation.retrieval import ranked_rank_k
-from gaitdata.sequence import GaitSequence, crop_to_model_input
+from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH, GaitSequence, crop_to_model_input
 from recognizers.calibration import threshold_at_far
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def gait_energy_image(clip: GaitSequence | np.ndarray) -> np.ndarray:
             frames = frames[None]
         if frames.dtype == np.uint8:
             frames = crop_to_model_input(frames).astype(np.float32) / 255.0
-        elif frames.shape[1:] != (64, 44):
+        elif frames.shape[1:] != (CANONICAL_HEIGHT, CANONICAL_WIDTH):
             raise ValueError(f"float frames must be [T, 64, 44] in [0, 1] (model input), got {frames.shape}")
     return np.asarray(frames, np.float32).mean(axis=0).reshape(-1)
 
@@ -65,7 +65,7 @@ def gait_energy_image(clip: GaitSequence | np.ndarray) -> np.ndarray:
 def gait_energy_images(clips: Sequence[GaitSequence | np.ndarray]) -> np.ndarray:
     """GEIs of many clips: `float32 [N, 2816]` (see `gait_energy_image`)."""
     if len(clips) == 0:
-        return np.zeros((0, 64 * 44), np.float32)
+        return np.zeros((0, CANONICAL_HEIGHT * CANONICAL_WIDTH), np.float32)
     return np.stack([gait_energy_image(c) for c in clips])
 
 

@@ -7,7 +7,9 @@ module runs the steps below; each lives in a module of `evaluation.report` (list
 Both folders are in the OpenGait layout (`<subject>/<condition>/<view>/*.pkl`). Every clip is
 read, brought to the 64×44 model crop (`GaitSequence.model_input`'s rule: other frame sizes are
 resized, and counted), capped to a centred window of `max_frames` frames and embedded by the
-JUDGE in batches. Then, with the definitions of `evaluation/README.md`:
+JUDGE in batches (shared between processes when several run the report: each embeds a block of
+whole batches, the main one computes the report; `evaluation.report.clips`). Then, with the
+definitions of `evaluation/README.md`:
 
 - identity: judge rank-1 of the generated clips against the real gallery (nm-01…04, CASIA-B
   cross-view, identical views excluded) as the subject each clip claims — its own subject name,
@@ -47,7 +49,7 @@ import numpy as np
 
 from evaluation.attackers import bundled_attackers
 from evaluation.protocols import CASIA_B_GALLERY
-from evaluation.report.clips import Progress, read_and_embed, scan_folder, select_real_subjects
+from evaluation.report.clips import BATCH_CLIPS, Progress, read_and_embed_shared, scan_folder, select_real_subjects
 from evaluation.report.document import (
     CalibrationInfo,
     DataSection,
@@ -119,7 +121,10 @@ def build_fidelity_report(
     samples: int = 6,
     seed: int = 0,
     attackers: dict | None = None,
-) -> FidelityReport:
+    batch_clips: int = BATCH_CLIPS,
+    shard=None,
+    exchange: str | Path | None = None,
+) -> FidelityReport | None:
     """Judge a folder of generated / edited / anonymized clips against a folder of real ones.
 
     Args:
@@ -143,9 +148,18 @@ def build_fidelity_report(
         attackers: anonymized clips only: name → recognizer the anonymizer never consulted, at its
             own `calibration.json` (else one computed on the real clips); default: the bundled
             GEINet attacker when installed. The GEI template matcher and the judge always attack.
+        batch_clips: clips read and embedded together (a clip's embedding may depend on its batch
+            by float rounding alone); the unit that processes share.
+        shard: this process's place when several share the work (`studio.jobs.sharding.Shard`,
+            or anything with its `index`, `count`, `is_main`, `take`, `wait`); None: one process.
+            Every process chooses the same clips (the seeded subsets first), reads and embeds
+            its share of both folders (`evaluation.report.clips.read_and_embed_shared`), and the
+            main one computes the report from all of them, as one process would.
+        exchange: the folder the processes' shares meet in (needed with several processes).
 
     Returns:
-        The report; its `to_dict()` is what `fidelity_report` returns.
+        The report; its `to_dict()` is what `fidelity_report` returns. None in the processes of a
+        shared run other than the main one.
 
     Raises:
         GaitDataError: a folder is missing, empty, or holds no readable clip.
@@ -191,9 +205,13 @@ def build_fidelity_report(
         attackers = bundled_attackers()
     attackers = attackers if kind == "anonymized" else None  # GEIs and attacker embeddings: leakage only
     t0 = time.perf_counter()
-    read = dict(progress=progress, attackers=attackers)
-    real = read_and_embed(real_entries, real_root, judge, max_frames, bf16, stage="real", **read)
-    gen = read_and_embed(gen_entries, generated_root, judge, max_frames, bf16, stage=kind, **read)
+    folders = [(real_entries, real_root, "real"), (gen_entries, generated_root, kind)]
+    read = read_and_embed_shared(
+        folders, judge, max_frames, bf16, batch_clips, progress, attackers, shard=shard, exchange=exchange
+    )
+    if read is None:
+        return None  # another process of a shared run: the main one computes the report
+    (real, gen), shares = read
     embedding_seconds = time.perf_counter() - t0
     for clips, root, role in ((real, real_root, "real"), (gen, generated_root, kind)):
         if not len(clips):
@@ -259,11 +277,15 @@ def build_fidelity_report(
             embedding_seconds=embedding_seconds,
             clips_per_second=clips_embedded / max(embedding_seconds, 1e-9),
             seconds=time.perf_counter() - started,
+            processes=len(shares),
+            shares=shares,
         ),
     )
 
 
-def fidelity_report(*args, **options) -> dict:
+def fidelity_report(*args, **options) -> dict | None:
     """`build_fidelity_report` (the same arguments) as its JSON-ready dict: what
-    `evaluation.html_report.write_report` writes and renders, the app shows and the CLI prints."""
-    return build_fidelity_report(*args, **options).to_dict()
+    `evaluation.html_report.write_report` writes and renders, the app shows and the CLI prints
+    (None, as there, in the processes of a shared run other than the main one)."""
+    report = build_fidelity_report(*args, **options)
+    return None if report is None else report.to_dict()

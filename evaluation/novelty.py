@@ -22,6 +22,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from evaluation.fidelity import flat_unit, novelty_report, subject_templates, template_threshold
+from gaitdata.casia_b import GALLERY
 
 TEMPLATES_FILE = "reference_templates.safetensors"
 
@@ -81,7 +82,7 @@ class ReferenceTemplates:
         cls,
         judge,
         root: str | os.PathLike,
-        conditions: tuple[str, ...] = ("nm-01", "nm-02", "nm-03", "nm-04"),
+        conditions: tuple[str, ...] = GALLERY,
         max_frames: int = 300,
         far: float = 0.01,
         progress: bool = True,

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evaluation.retrieval import rank_k_accuracy, ranked_hits, ranked_map_minp, ranked_rank_k
+from gaitdata.casia_b import GALLERY as CASIA_B_GALLERY
+from gaitdata.casia_b import PROBES as CASIA_B_PROBES
 from recognizers.distance import pairwise_distance
-
-CASIA_B_GALLERY = ("nm-01", "nm-02", "nm-03", "nm-04")
-CASIA_B_PROBES = {"NM": ("nm-05", "nm-06"), "BG": ("bg-01", "bg-02"), "CL": ("cl-01", "cl-02")}
 
 
 def _check(embeddings: np.ndarray, labels: Mapping) -> dict[str, np.ndarray]:

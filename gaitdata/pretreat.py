@@ -16,10 +16,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-OUTPUT_SIZE = 64
+from gaitdata.sequence import STORED_SIZE
 
 
-def pretreat_frame(mask: np.ndarray, size: int = OUTPUT_SIZE, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
+def pretreat_frame(mask: np.ndarray, size: int = STORED_SIZE, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
     """One raw mask `uint8 [H, W]` (with foreground) → `uint8 [size, size]`.
 
     The mask's foreground rows are scaled to exactly `size` rows; the column where the
@@ -45,7 +45,7 @@ def pretreat_frame(mask: np.ndarray, size: int = OUTPUT_SIZE, interpolation: int
 
 def pretreat_silhouettes(
     masks: np.ndarray,
-    size: int = OUTPUT_SIZE,
+    size: int = STORED_SIZE,
     min_foreground_pixels: int = 40,
     interpolation: int = cv2.INTER_CUBIC,
 ) -> tuple[np.ndarray, np.ndarray]:

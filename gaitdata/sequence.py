@@ -11,10 +11,10 @@ from gaitdata.errors import GaitDataError
 
 logger = logging.getLogger(__name__)
 
-# OpenGait stores 64x64 frames and models crop 10 columns from each side.
-CANONICAL_HEIGHT = 64
-CANONICAL_WIDTH = 44
-STORED_WIDTH = 64
+# OpenGait stores 64x64 frames and models crop 10 columns from each side: the frame geometry.
+STORED_SIZE = 64  # stored frames: uint8 [T, 64, 64]
+CANONICAL_HEIGHT, CANONICAL_WIDTH = 64, 44  # the model crop: [T, 64, 44]
+SIDE_COLUMNS = (STORED_SIZE - CANONICAL_WIDTH) // 2  # 10: what the crop drops (and padding adds back) each side
 
 
 @dataclass

@@ -16,6 +16,8 @@ import importlib
 import os
 from pathlib import Path
 
+from gaitdata.model_folders import resolve_model_folder
+
 # public name → the module that defines it (imported on first access, PEP 562)
 _LAZY = {
     "SilhouetteAutoencoder": "generators.autoencoder",
@@ -36,6 +38,13 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 BUNDLED_GENERATOR = "walkers"
 
 
+def resolve_generator(name_or_path: str | os.PathLike = BUNDLED_GENERATOR) -> Path:
+    """A generator pipeline folder: an existing path, or the name of a bundled one under `generators/weights/`."""
+    return resolve_model_folder(
+        name_or_path, WEIGHTS_DIR, "pipeline_index.json", "generator folder (pipeline_index.json)"
+    )
+
+
 def load_generator(name_or_path: str | os.PathLike = BUNDLED_GENERATOR, conditioner=None, scheduler=None):
     """A generation pipeline from a folder, or the bundled one by name (default: `walkers`).
 
@@ -45,13 +54,7 @@ def load_generator(name_or_path: str | os.PathLike = BUNDLED_GENERATOR, conditio
             loaded on first use of a clip as identity).
         scheduler: "dpm" or "ddim" to override the saved sampler.
     """
-    path = Path(name_or_path)
-    if not (path / "pipeline_index.json").is_file():
-        bundled = WEIGHTS_DIR / str(name_or_path)
-        if not (bundled / "pipeline_index.json").is_file():
-            available = sorted(p.name for p in WEIGHTS_DIR.glob("*") if (p / "pipeline_index.json").is_file())
-            raise FileNotFoundError(f"{name_or_path}: not a generator folder, nor bundled; bundled: {available}")
-        path = bundled
+    path = resolve_generator(name_or_path)
     if conditioner is None:
         import recognizers
 
@@ -70,4 +73,5 @@ __all__ = [
     "SilhouetteAutoencoder",
     "WEIGHTS_DIR",
     "load_generator",
+    "resolve_generator",
 ]

@@ -16,7 +16,8 @@ from diffusers import ConfigMixin, ModelMixin
 from diffusers.configuration_utils import register_to_config
 from torch import nn
 
-FRAME_HEIGHT, FRAME_WIDTH = 64, 44
+from gaitdata.sequence import CANONICAL_WIDTH
+
 # Frames are padded to 64×48 and folded 4×4 into channels (pixel unshuffle): every conv then
 # runs at 16×12 with `channels` channels, where this CPU's conv kernels are efficient; thin
 # full-resolution convs spent most of their time moving memory (measured: 3–5× slower per step).
@@ -62,7 +63,7 @@ class SilhouetteAutoencoder(ModelMixin, ConfigMixin):
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         """`[N, 1, 64, 44]` in [0, 1] → scaled latents `[N, latent_dim]`."""
-        pad = (_PADDED_WIDTH - FRAME_WIDTH) // 2
+        pad = (_PADDED_WIDTH - CANONICAL_WIDTH) // 2
         x = F.pad(frames * 2 - 1, (pad, pad), value=-1.0)  # [n, 1, 64, 48], padding is background
         return self.encoder(x) * self.config.scaling_factor
 
@@ -71,8 +72,8 @@ class SilhouetteAutoencoder(ModelMixin, ConfigMixin):
         c = self.config.channels
         x = self.decoder_input(latents / self.config.scaling_factor).view(-1, c, 8, 6)
         x = self.decoder(x)  # [n, 1, 64, 48]
-        pad = (_PADDED_WIDTH - FRAME_WIDTH) // 2
-        return x[..., pad : pad + FRAME_WIDTH]
+        pad = (_PADDED_WIDTH - CANONICAL_WIDTH) // 2
+        return x[..., pad : pad + CANONICAL_WIDTH]
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Scaled latents `[N, latent_dim]` → silhouettes `[N, 1, 64, 44]` in [0, 1]."""

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CLOTHING = ("normal", "coat")
-CARRYING = ("none", "bag")
+# the class vocabularies, and condition-name prefix → (clothing, carrying)
+from gaitdata.casia_b import CARRYING, CLOTHING, CONDITION_COVARIATES
 
-# condition-name prefix → (clothing, carrying)
-CONDITION_COVARIATES = {"nm": ("normal", "none"), "bg": ("normal", "bag"), "cl": ("coat", "none")}
 _ALIASES = {"cl": "coat", "nm": "normal", "bg": "bag", "no": "none", "": "none"}
 
 

@@ -19,6 +19,7 @@ import torch
 from diffusers import DDIMInverseScheduler, DDIMScheduler, DPMSolverMultistepScheduler, SchedulerMixin
 
 from gaitdata import GaitDataError, GaitSequence
+from gaitdata.sequence import SIDE_COLUMNS
 from gaitdata.silhouette_stats import gait_motion_signal
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
@@ -52,7 +53,7 @@ def _check_cancel(cancel) -> None:
 def frames_from_model_output(masks: np.ndarray) -> np.ndarray:
     """`float [T, 64, 44]` in [0, 1] → `uint8 [T, 64, 64]` as OpenGait stores frames (10 zero columns each side)."""
     frames = np.clip(np.rint(masks * 255.0), 0, 255).astype(np.uint8)
-    return np.pad(frames, ((0, 0), (0, 0), (10, 10)))
+    return np.pad(frames, ((0, 0), (0, 0), (SIDE_COLUMNS, SIDE_COLUMNS)))
 
 
 class GaitGenerationPipeline:

@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from gaitdata.model_folders import resolve_model_folder
 from recognizers.calibration import calibrate, load_calibration, save_calibration, threshold_at_far, verify
 from recognizers.covariates import CovariateClassifier
 from recognizers.distance import pairwise_distance
@@ -42,16 +43,7 @@ _RECOGNIZERS = (GaitBase, GaitSet, GEINet)
 
 def resolve_weights(name_or_path: str | os.PathLike) -> Path:
     """A weights folder: an existing path, or the name of a bundled folder under `recognizers/weights/`."""
-    path = Path(name_or_path)
-    if (path / "config.json").is_file():
-        return path
-    bundled = WEIGHTS_DIR / str(name_or_path)
-    if (bundled / "config.json").is_file():
-        return bundled
-    available = sorted(p.name for p in WEIGHTS_DIR.glob("*") if (p / "config.json").is_file())
-    raise FileNotFoundError(
-        f"{name_or_path}: no model folder (config.json + *.safetensors) there, nor bundled; bundled: {available}"
-    )
+    return resolve_model_folder(name_or_path, WEIGHTS_DIR, "config.json", "model folder (config.json + *.safetensors)")
 
 
 def load_model(name_or_path: str | os.PathLike):

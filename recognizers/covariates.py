@@ -16,11 +16,8 @@ from diffusers.configuration_utils import register_to_config
 from diffusers.utils import BaseOutput
 from torch import nn
 
+from gaitdata.casia_b import CARRYING, CLOTHING, CONDITION_COVARIATES, VIEW_ANGLES
 from recognizers.modules import SeparateFCs
-
-# condition-name prefix → (clothing, carrying), CASIA-B's naming
-DEFAULT_CONDITION_MAP = {"nm": ["normal", "none"], "bg": ["normal", "bag"], "cl": ["coat", "none"]}
-CASIA_B_VIEWS = (0, 18, 36, 54, 72, 90, 108, 126, 144, 162, 180)
 
 
 @dataclass
@@ -40,7 +37,7 @@ def covariate_targets(
     Returns `{"view", "clothing", "carrying"}` → `int64 [N]`; -1 where the name is not covered
     (a view not in `view_angles`, a condition prefix not in `condition_map`).
     """
-    condition_map = condition_map or DEFAULT_CONDITION_MAP
+    condition_map = condition_map or CONDITION_COVARIATES  # CASIA-B's naming
     view_index = {int(a): i for i, a in enumerate(view_angles)}
     out = {"view": [], "clothing": [], "carrying": []}
     for condition, view in zip(conditions, views, strict=True):
@@ -82,9 +79,9 @@ class CovariateClassifier(ModelMixin, ConfigMixin):
         part_channels: int = 16,
         hidden: int = 128,
         dropout: float = 0.2,
-        view_angles: tuple[int, ...] = CASIA_B_VIEWS,
-        clothing_classes: tuple[str, ...] = ("normal", "coat"),
-        carrying_classes: tuple[str, ...] = ("none", "bag"),
+        view_angles: tuple[int, ...] = VIEW_ANGLES,
+        clothing_classes: tuple[str, ...] = CLOTHING,
+        carrying_classes: tuple[str, ...] = CARRYING,
         condition_map: dict | None = None,
         judge: str = "gaitset-walkers",
     ):

@@ -7,6 +7,8 @@ import os
 import torch
 from torch import nn
 
+from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH
+
 
 class _EmbeddingGraph(nn.Module):
     """The recognizer with only what inference needs: `float [n, s, 64, 44]` → `float [n, c, p]`."""
@@ -30,7 +32,7 @@ def export_onnx(recognizer: nn.Module, path: str | os.PathLike, frames: int = 30
         opset: ONNX opset version.
     """
     graph = _EmbeddingGraph(recognizer).eval()
-    example = torch.zeros(1, frames, 64, 44)
+    example = torch.zeros(1, frames, CANONICAL_HEIGHT, CANONICAL_WIDTH)
     # TorchScript-based exporter: needs no onnxscript and handles the dynamic axes of this graph
     torch.onnx.export(
         graph,

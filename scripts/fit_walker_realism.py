@@ -39,12 +39,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation.realism import (  # noqa: E402
+    GEI_SHAPE,
     condition_type,
     frechet_to_reference,
     gait_energy_image,
     load_reference,
     mean_gei_l1,
 )
+from gaitdata.casia_b import CONDITION_TYPES  # noqa: E402
 from gaitdata.silhouette_stats import silhouette_stats  # noqa: E402
 from gaitdata.walkers.identity import (  # noqa: E402
     _seed_key,
@@ -158,8 +160,8 @@ def score(items, reference, stats: bool = False) -> dict:
     z = reference.project(np.stack([gei for _, _, gei, _ in items]))
     views = np.array([view for _, view, _, _ in items])
     per_view = {v: frechet_to_reference(z[views == v], reference, v) for v in reference.views if (views == v).sum() > 1}
-    sums = np.zeros((3, 11, 64, 44))
-    counts = np.zeros((3, 11), int)
+    sums = np.zeros((len(reference.types), len(reference.views), *GEI_SHAPE))
+    counts = np.zeros((len(reference.types), len(reference.views)), int)
     for kind, view, gei, _ in items:
         i, j = reference.types.index(kind), reference.views.index(view)
         sums[i, j] += gei
@@ -185,7 +187,7 @@ def score(items, reference, stats: bool = False) -> dict:
     if stats:
         rows = {}
         for group, group_views in VIEW_GROUPS.items():
-            for kind in ("nm", "bg", "cl"):
+            for kind in CONDITION_TYPES:
                 found = [silhouette_stats(f) for k, v, _, f in items if k == kind and v in group_views]
                 rows[f"{group} {kind}"] = {name: float(np.nanmean([s[name] for s in found])) for name in found[0]}
         result["stats"] = rows

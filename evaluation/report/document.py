@@ -4,7 +4,7 @@ the time taken. `FidelityReport.to_dict()` is the JSON-ready dict the report is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evaluation.report.clips import EmbeddedClips
 from evaluation.report.identity import Histograms, IdentitySection
@@ -117,10 +117,16 @@ class DataSection(Section):
 
 @dataclass
 class Timing(Section):
+    """How long the report took; `embedding_seconds` is the wall time of reading and embedding
+    (every process's share, gathered), `shares` what each process read and embedded
+    (`{"clips", "subjects", "embedding_seconds"}`, in process order)."""
+
     clips_embedded: int
     embedding_seconds: float
     clips_per_second: float
     seconds: float
+    processes: int = 1
+    shares: list[dict] = field(default_factory=list)
 
 
 @dataclass

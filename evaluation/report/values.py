@@ -3,10 +3,11 @@ and `Section`, the base of every typed section (its `to_dict()` is the JSON the 
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import ClassVar
 
 import numpy as np
+
+from gaitdata.json_values import json_ready
 
 Key = tuple[str, str, str]  # (subject, condition, view)
 
@@ -20,7 +21,7 @@ class Section:
         return dict(vars(self))
 
     def to_dict(self) -> dict:
-        return json_ready(self.fields())
+        return json_ready(self.fields(), significant=6)  # what JSON (and the page) holds
 
 
 class MaybeSection(Section):
@@ -34,27 +35,6 @@ class MaybeSection(Section):
         if self.reason is not None:
             return {self.FLAG: False, "reason": self.reason}
         return {self.FLAG: True, **{k: v for k, v in vars(self).items() if k != "reason"}, **self.TAIL}
-
-
-def json_ready(value):
-    """numpy → Python, NaN / inf → None, floats to 6 significant digits: what JSON (and the page) holds."""
-    if isinstance(value, Section):
-        return value.to_dict()
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_ready(v) for v in value.tolist()]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(f"{float(value):.6g}") if np.isfinite(value) else None
-    if isinstance(value, PurePath):
-        return str(value)
-    return value
 
 
 def condition_group(condition: str) -> str:

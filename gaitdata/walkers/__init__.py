@@ -17,10 +17,10 @@ opt-in ``"calibrated"``, re-fitted on real CASIA-B GEI statistics: everyday clot
     real_looking = identity_for(seed=0, subject_id="001", style="calibrated")
 """
 
+from gaitdata.casia_b import CONDITIONS as CASIA_B_CONDITIONS
+from gaitdata.casia_b import VIEWS as CASIA_B_VIEWS
 from gaitdata.walkers.dataset import casia_b_partition, render_walker_dataset
 from gaitdata.walkers.identity import (
-    CASIA_B_CONDITIONS,
-    CASIA_B_VIEWS,
     CameraParams,
     WalkerIdentity,
     WalkParams,

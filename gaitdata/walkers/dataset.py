@@ -24,15 +24,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from gaitdata.atomic import atomic_write_text
+from gaitdata.casia_b import CONDITIONS, VIEWS, condition_kind
 from gaitdata.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
-from gaitdata.walkers.identity import (
-    CASIA_B_CONDITIONS,
-    CASIA_B_VIEWS,
-    camera_for,
-    condition_kind,
-    identity_for,
-    walk_for,
-)
+from gaitdata.walkers.identity import camera_for, identity_for, walk_for
 from gaitdata.walkers.render import format_view, render_walker_sequence
 from gaitdata.walkers.style import CALIBRATED, check_style
 
@@ -53,7 +47,7 @@ def _check_settings(num_subjects, conditions, views, frames) -> tuple[list[str],
         raise ValueError(f"at most 999 subjects (ids are 3 digits), got {num_subjects}")
     conditions = [str(c) for c in conditions]
     if not conditions:
-        raise ValueError("no conditions given; CASIA-B's are " + ", ".join(CASIA_B_CONDITIONS))
+        raise ValueError("no conditions given; CASIA-B's are " + ", ".join(CONDITIONS))
     for c in conditions:
         condition_kind(c)
     view_names = []
@@ -66,7 +60,7 @@ def _check_settings(num_subjects, conditions, views, frames) -> tuple[list[str],
             raise ValueError(f"view {v!r} must lie in 0..360 degrees")
         view_names.append(format_view(degrees))
     if not view_names:
-        raise ValueError("no views given; CASIA-B's are " + ", ".join(CASIA_B_VIEWS))
+        raise ValueError("no views given; CASIA-B's are " + ", ".join(VIEWS))
     for name, items in (("condition", conditions), ("view", view_names)):
         if len(set(items)) != len(items):
             raise ValueError(f"a {name} is listed twice: {items}")
@@ -157,8 +151,8 @@ def _render_task(task: tuple) -> tuple[int, int, int]:
 def render_walker_dataset(
     out_root: str | os.PathLike,
     num_subjects: int = 124,
-    conditions: Iterable[str] = CASIA_B_CONDITIONS,
-    views: Iterable[str | float] = CASIA_B_VIEWS,
+    conditions: Iterable[str] = CONDITIONS,
+    views: Iterable[str | float] = VIEWS,
     frames: tuple[int, int] = (30, 60),
     seed: int = 0,
     workers: int | None = None,

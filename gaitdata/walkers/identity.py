@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
+from gaitdata.casia_b import condition_kind
+from gaitdata.json_values import json_ready
 from gaitdata.walkers.covariates import (
     BAG_KINDS,
     COAT_KINDS,
@@ -36,8 +38,6 @@ from gaitdata.walkers.outfit import Outfit, sample_outfit
 from gaitdata.walkers.segmentation import SegmentationArtefacts
 from gaitdata.walkers.style import CALIBRATED, CalibratedLook, check_style
 
-CASIA_B_CONDITIONS = ("nm-01", "nm-02", "nm-03", "nm-04", "nm-05", "nm-06", "bg-01", "bg-02", "cl-01", "cl-02")
-CASIA_B_VIEWS = tuple(f"{v:03d}" for v in range(0, 181, 18))
 FPS = 25.0
 
 # CASIA-B's half gait cycle is 12-13 frames at 25 fps (115-125 steps/min); the CMU trials walk
@@ -50,26 +50,8 @@ def _seed_key(*parts: object) -> list[int]:
     return [zlib.crc32(str(p).encode()) for p in parts]
 
 
-def condition_kind(condition: str) -> str:
-    """``"nm-03"`` → ``"nm"``; raises ValueError for anything but nm/bg/cl-NN."""
-    kind, _, number = condition.partition("-")
-    if kind not in ("nm", "bg", "cl") or not number.isdigit():
-        raise ValueError(f"unknown condition {condition!r}: expected nm-NN, bg-NN or cl-NN (e.g. nm-01, bg-02, cl-01)")
-    return kind
-
-
 def _as_rng(rng_or_seed) -> np.random.Generator:
     return rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
-
-
-def _json_ready(value):
-    if isinstance(value, float):
-        return round(value, 5)
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -141,7 +123,7 @@ class WalkerIdentity:
             del out["outfit"]  # the default style's ground truth stays as it always was
         else:
             out["outfit"] = self.outfit.to_dict()
-        return _json_ready(out)
+        return json_ready(out, decimals=5)
 
 
 def sample_identity(rng_or_seed, subject_id: str) -> WalkerIdentity:
@@ -282,7 +264,7 @@ class WalkParams:
         out = asdict(self)
         out["coat"] = None if self.coat is None else self.coat.to_dict()
         out["bag"] = None if self.bag is None else self.bag.to_dict()
-        return _json_ready(out)
+        return json_ready(out, decimals=5)
 
 
 def sample_walk(identity: WalkerIdentity, condition: str, rng_or_seed) -> WalkParams:
@@ -369,7 +351,7 @@ class CameraParams:
         for key in ("roll_deg", "from_left", "segmentation"):  # the default style's ground truth stays as it was
             if out[key] is None:
                 del out[key]
-        return _json_ready(out)
+        return json_ready(out, decimals=5)
 
 
 def sample_camera(view_deg: float, rng_or_seed, frames: tuple[int, int] = (30, 60)) -> CameraParams:

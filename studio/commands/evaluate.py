@@ -15,11 +15,13 @@ def add_arguments(parser):
     parser.add_argument("--max-frames", type=int, default=30, help="frames per clip embedded (default 30)")
     parser.add_argument("--gallery-subjects", type=int, default=50, help="real subjects read at least (default 50)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-clips", type=int, default=256, help="clips embedded together, shared whole (256)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def run(args) -> int:
     from evaluation.fidelity_report import format_headline
+    from studio.commands._shard import report_share
     from studio.jobs.evaluate_report import evaluate_folders
 
     report, json_path, html_path = evaluate_folders(
@@ -32,7 +34,10 @@ def run(args) -> int:
         max_frames=args.max_frames,
         gallery_subjects=args.gallery_subjects,
         seed=args.seed,
+        batch_clips=args.batch_clips,
     )
+    if report_share(report, "subjects"):
+        return 0  # the main process prints the report's headline
     print(format_headline(report))
     print(f"{report['timing']['clips_embedded']} clips judged in {report['timing']['seconds']:.1f} s")
     print(f"JSON: {json_path}")

@@ -17,6 +17,7 @@ def run(args) -> int:
     import numpy as np
     import torch
 
+    from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH
     from recognizers import load_recognizer
     from recognizers.export import export_onnx
 
@@ -27,7 +28,7 @@ def run(args) -> int:
         return 0
     import onnxruntime
 
-    x = np.random.default_rng(0).random((2, args.frames + 7, 64, 44), dtype=np.float32)
+    x = np.random.default_rng(0).random((2, args.frames + 7, CANONICAL_HEIGHT, CANONICAL_WIDTH), dtype=np.float32)
     session = onnxruntime.InferenceSession(args.out, providers=["CPUExecutionProvider"])
     (onnx_out,) = session.run(None, {"silhouettes": x})
     with torch.no_grad():

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
+from evaluation.protocols import CasiaBProtocol
 from gaitdata import read_partition
 from gaitdata.atomic import atomic_write_text, ensure_outside
+from gaitdata.casia_b import CONDITION_TYPES, CONDITIONS
 
 logger = logging.getLogger(__name__)
 
-CONDITION_TYPES = ("nm", "bg", "cl")
 SETTINGS = {"no-cl": "cl", "no-bg": "bg"}
 ARMS = ("real", "real+edited", "real+edited+novel")
 CAVEAT = (
@@ -178,7 +178,7 @@ def run_augmentation_experiment(
     recognizer_config = config["recognizer"]
     steps = steps or recognizer_config.get("trainer", {}).get("total_steps", 1000)
     max_frames = config["evaluation"].get("max_frames", 30)
-    test_conditions = list(CASIA_B_GALLERY) + [c for cs in CASIA_B_PROBES.values() for c in cs]
+    test_conditions = list(CONDITIONS)  # the gallery and every probe
     test = load_clip_store(
         data_root, subjects=partition.test, max_frames=max_frames, progress=progress, conditions=test_conditions
     )

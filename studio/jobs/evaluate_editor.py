@@ -63,6 +63,8 @@ from evaluation.motion import motion_agreement, summarize_motion
 from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
 from gaitdata import GaitDataError, GaitSequence, read_partition
 from gaitdata.atomic import atomic_write_text
+from gaitdata.casia_b import PROBE_CONDITIONS
+from gaitdata.json_values import json_ready
 from gaitdata.opengait import read_pkl_sequence, scan_opengait
 from generators.baselines import blur_silhouettes, morph_silhouettes
 from generators.conditions import parse_view, view_name
@@ -287,12 +289,11 @@ def evaluate_editor(
     target_pairs = {(s, target_of[(s, v)]) for s, v in source_pairs}
 
     # 2. the real clips needed: gallery (all views), and probes at the sources' and targets' views
-    probe_conditions = [c for cs in CASIA_B_PROBES.values() for c in cs]
     wanted = [
         e
         for e in entries
         if e.condition in CASIA_B_GALLERY
-        or (e.condition in probe_conditions and (e.subject, e.view) in source_pairs)
+        or (e.condition in PROBE_CONDITIONS and (e.subject, e.view) in source_pairs)
         or (e.condition in CASIA_B_PROBES["NM"] and (e.subject, e.view) in target_pairs)
     ]
     real, skipped = _read(wanted)
@@ -385,22 +386,9 @@ def evaluate_editor(
         "anonymize_clips_per_second": anonymize_speed,
         "seconds": round(time.time() - started, 1),
     }
-    result = _json_ready(result)
+    result = json_ready(result)  # NaN (undefined: e.g. an accuracy over no clip) → None
     atomic_write_text(out_path, json.dumps(result, indent=1, allow_nan=False) + "\n")
     return result
-
-
-def _json_ready(value):
-    """NaN (undefined: e.g. an accuracy over no clip) → None, numpy scalars → Python, keys → str."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 @dataclass

@@ -26,9 +26,10 @@ import torch
 
 from evaluation.covariates import covariate_accuracy
 from evaluation.fidelity import frechet_report, novelty_report, statistics_report, template_threshold
-from evaluation.protocols import CASIA_B_GALLERY, CASIA_B_PROBES, CasiaBProtocol
+from evaluation.protocols import CASIA_B_GALLERY, CasiaBProtocol
 from gaitdata import GaitSequence, Partition, load_opengait, read_partition
 from gaitdata.atomic import atomic_write_text
+from gaitdata.casia_b import CONDITIONS
 from generators.conditions import CONDITION_COVARIATES
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline
@@ -139,8 +140,7 @@ def evaluate_generator(
     rng = np.random.default_rng(seed)
 
     # 1. the real test split: gallery and probes, embedded by the judge
-    probe_conditions = [c for cs in CASIA_B_PROBES.values() for c in cs]
-    real_seqs, report = load_opengait(data, subjects=part.test, conditions=list(CASIA_B_GALLERY) + probe_conditions)
+    real_seqs, report = load_opengait(data, subjects=part.test, conditions=list(CONDITIONS))
     logger.info("real test split: %s", report.summary())
     real = _RealSplit(data, part, real_seqs, judge.embed(real_seqs, bf16=True, progress=True), _labels(real_seqs))
     real_result = CasiaBProtocol().evaluate(real.embeddings, real.labels)

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-
 from gaitdata import GaitDataError
 from gaitdata.atomic import atomic_write_text
+from gaitdata.json_values import json_ready
 
 logger = logging.getLogger(__name__)
 
@@ -145,17 +144,6 @@ def person_groups(batches: Sequence[list], person: Callable) -> list[list[list]]
 
 
 # ---- the output folder ----------------------------------------------------------------------
-def json_ready(value):
-    """Plain JSON (no NaN / Infinity, which strict readers refuse): non-finite floats become None."""
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def _whole_rows(path: Path) -> list[dict]:
     """The rows of a rows file; the half-written last line of a killed process is left out."""
     rows = []
@@ -298,7 +286,6 @@ __all__ = [
     "JobFolder",
     "Shard",
     "current_shard",
-    "json_ready",
     "launched_with_several_processes",
     "person_batches",
     "person_groups",

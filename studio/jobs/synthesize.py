@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitdata.casia_b import CONDITION_COVARIATES, CONDITION_TYPES
 from gaitdata.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
 
-CONDITION_TYPES = ("nm", "bg", "cl")
 LAYOUT = "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]"
-CONDITION_COVARIATES = {"nm": ("normal", "none"), "bg": ("normal", "bag"), "cl": ("coat", "none")}
 MAX_IDENTITIES = 100
 # share of the starting noise common to one novel person's clips (`GaitGenerationPipeline.person_noise`).
 # Judge self rank-1 of 12 novel people × 22 clips: 24% at 0 (each clip its own noise), 81% at 0.9,
@@ -55,11 +54,11 @@ def load_synthesis_pipeline(name_or_path: str | os.PathLike | None = None):
     import generators  # local: torch and diffusers load only when a generator is wanted
 
     name = name_or_path if name_or_path is not None else generators.BUNDLED_GENERATOR
-    candidates = [Path(name), generators.WEIGHTS_DIR / str(name)]
-    if not any((c / "pipeline_index.json").is_file() for c in candidates):
-        where = name if name_or_path is not None else generators.WEIGHTS_DIR / str(name)
-        raise GeneratorUnavailable(f"{NOT_INSTALLED} (looked in {where})")
-    return generators.load_generator(name, conditioner=_LazyConditioner())
+    try:
+        folder = generators.resolve_generator(name)
+    except FileNotFoundError as err:
+        raise GeneratorUnavailable(f"{NOT_INSTALLED} ({err})") from None
+    return generators.load_generator(folder, conditioner=_LazyConditioner())
 
 
 def load_novelty_judge():

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from gaitdata import iter_opengait, read_partition
 from gaitdata.atomic import atomic_open, atomic_write_text
+from gaitdata.model_folders import resolve_model_folder
 from gaitdata.sequence import crop_to_model_input
 from gaitdata.silhouette_stats import gait_motion_signal
 from generators.data import ClipConditions, LatentClipDataset
@@ -149,11 +150,10 @@ def _reuse_autoencoder(name_or_path: str, out_dir: Path, val_frames: np.ndarray)
     from generators import WEIGHTS_DIR
     from generators.autoencoder import SilhouetteAutoencoder
 
-    folder = Path(name_or_path)
-    if not (folder / "autoencoder").is_dir():
-        folder = WEIGHTS_DIR / str(name_or_path)
-    if not (folder / "autoencoder").is_dir():
-        raise FileNotFoundError(f"autoencoder_from {name_or_path!r}: no 'autoencoder/' there, nor a bundled generator")
+    try:  # a generator (or a training run) folder holding autoencoder/, or a bundled generator's name
+        folder = resolve_model_folder(name_or_path, WEIGHTS_DIR, "autoencoder/", "folder with an autoencoder/")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"autoencoder_from: {err}") from None
     model = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder", torch_dtype=torch.float32)
     model.save_pretrained(out_dir / "autoencoder")
     metrics = {"reused_from": str(name_or_path), **reconstruction_iou(model, val_frames)}
