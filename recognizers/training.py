@@ -64,6 +64,45 @@ def build_recognizer(model_config: dict, class_num: int):
     return RECOGNIZER_TYPES[kind](**kwargs, class_num=class_num)
 
 
+def initialise_from(model: torch.nn.Module, model_config: dict, init: torch.nn.Module, init_name: str) -> list[str]:
+    """Copy a trained recognizer's weights into `model`, all but its classifier head (which
+    depends on the number of training identities and is left freshly initialised).
+
+    Args:
+        model: the fresh model the config builds (`build_recognizer`).
+        model_config: the config's `model` section it was built from.
+        init: the trained recognizer (e.g. `recognizers.load_recognizer("gaitbase-walkers")`).
+        init_name: how the user named it, for the error.
+
+    Returns:
+        The names of the parameters left freshly initialised (the head).
+
+    Raises:
+        ValueError: `init` is another architecture or size than the config builds (both named).
+    """
+    own, theirs = model.state_dict(), init.state_dict()
+    probe = build_recognizer(model_config, class_num=model.config.class_num + 1).state_dict()
+    head = sorted(k for k in own if own[k].shape != probe[k].shape)  # the weights class_num shapes
+    mine = {k: v for k, v in model.config.items() if k != "class_num" and not k.startswith("_")}
+    other = {k: v for k, v in init.config.items() if k != "class_num" and not k.startswith("_")}
+    same = type(init) is type(model) and all(
+        k in theirs and theirs[k].shape == v.shape for k, v in own.items() if k not in head
+    )
+    if not same or {k: tuple(v) if isinstance(v, list) else v for k, v in mine.items()} != {
+        k: tuple(v) if isinstance(v, list) else v for k, v in other.items()
+    }:
+        raise ValueError(
+            f"--init {init_name} is a {type(init).__name__}({_describe(other)}), but the config builds a "
+            f"{type(model).__name__}({_describe(mine)}): fine-tuning needs the same architecture and size"
+        )
+    model.load_state_dict({k: (own[k] if k in head else theirs[k]) for k in own})
+    return head
+
+
+def _describe(config: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(config.items()))
+
+
 def build_optimizer(model: torch.nn.Module, config: dict) -> torch.optim.Optimizer:
     kind = config.get("type", "adamw").lower()
     lr, wd = config.get("lr", 1e-3), config.get("weight_decay", 5e-4)
@@ -165,6 +204,7 @@ def train_recognizer(
     resume: bool = False,
     evaluate_fn: Callable[[torch.nn.Module], dict] | None = None,
     progress: bool = True,
+    init: str | os.PathLike | None = None,
 ):
     """Train a recognizer with triplet + cross-entropy losses on P×K batches of clips.
 
@@ -178,9 +218,16 @@ def train_recognizer(
         evaluate_fn: called with the (unwrapped, eval-mode) model every `trainer.eval_every`
             steps and at the end; returns `{name: number}` (e.g. rank-1 per condition) to log.
         progress: show a tqdm bar.
+        init: fine-tune: start from these trained weights (a bundled name such as
+            "gaitbase-walkers", or a model folder) instead of a random initialisation; the
+            classifier head is new (sized for `train_store`'s identities). Must be the
+            architecture and size the config builds. Ignored when resuming (the checkpoint has it).
 
     Returns:
         The trained model (unwrapped, in eval mode); its weights are in `out_dir/model`.
+
+    Raises:
+        ValueError: `init` is another architecture or size (both named).
     """
     from accelerate.utils import set_seed
 
@@ -206,6 +253,12 @@ def train_recognizer(
         seed=seed * 1000 + accelerator.process_index,  # each process draws its own batches
     )
     model = build_recognizer(config["model"], class_num=len(batches.classes))
+    if init is not None and not resume:
+        from recognizers import load_recognizer
+
+        head = initialise_from(model, config["model"], load_recognizer(init), str(init))
+        trainer["init"] = str(init)
+        logger.info("initialised from %s; new classifier head: %s", init, ", ".join(head))
     criterion = LossAggregator(**config.get("loss", {}))
     optimizer = build_optimizer(model, config.get("optimizer", {}))
     scheduler = build_scheduler(optimizer, config.get("scheduler", {}), total_steps)

@@ -139,3 +139,49 @@ def test_evaluate_recognizer_job_refuses_missing_inputs_before_any_work(tmp_path
     with pytest.raises(ValueError, match="split must be one of"):
         embed_dataset_to_npz(judge, tmp_path, tmp_path / "out.npz", split="validation")
     assert not (tmp_path / "out.json").exists()
+
+
+def test_fine_tuning_starts_from_trained_weights_with_a_new_head(walkers, trained, tmp_path):
+    """Walker pretraining for a user's data: every weight but the classifier head comes from the
+    trained model; the head is sized for the new subjects."""
+    import torch
+
+    from recognizers import load_recognizer
+    from recognizers.training import build_recognizer, initialise_from
+
+    root, _ = walkers
+    pretrained = load_recognizer(trained[0]["weights"])  # 2 training subjects
+    model = build_recognizer(TINY_GAITBASE["model"], class_num=3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    head = initialise_from(model, TINY_GAITBASE["model"], pretrained, "run")
+    assert head  # the class_num-sized weights
+    for name, value in model.state_dict().items():
+        if name in head:
+            assert torch.equal(value, before[name]), name  # left freshly initialised
+        else:
+            assert torch.equal(value, pretrained.state_dict()[name]), name
+
+    subjects = sorted(p.name for p in root.iterdir() if p.is_dir())
+    three = tmp_path / "three.json"
+    three.write_text(json.dumps({"TRAIN_SET": subjects[:3], "TEST_SET": subjects[3:]}))
+    result = train_recognizer_job(TINY_GAITBASE, root, three, tmp_path / "tuned", steps=1, init=trained[0]["weights"],
+                                  progress=False)  # fmt: skip
+    assert result["init"] == trained[0]["weights"]
+    assert load_model(result["weights"]).config.class_num == 3
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["trainer"]["init"] == trained[0]["weights"]
+
+
+def test_fine_tuning_from_another_architecture_names_both(walkers, trained, tmp_path):
+    root, partition = walkers
+    wider = {**TINY_GAITBASE, "model": {**TINY_GAITBASE["model"], "embedding_dim": 16}}
+    with pytest.raises(
+        ValueError, match=r"is a GaitBase\(.*embedding_dim=8.*config builds a GaitBase\(.*embedding_dim=16"
+    ):
+        train_recognizer_job(wider, root, partition, tmp_path / "wider", init=trained[0]["weights"], progress=False)
+    judge = GaitSet(**TINY_JUDGE)
+    judge.save_pretrained(tmp_path / "judge")
+    with pytest.raises(ValueError, match=r"is a GaitSet\(.*config builds a GaitBase"):
+        train_recognizer_job(
+            TINY_GAITBASE, root, partition, tmp_path / "other", init=tmp_path / "judge", progress=False
+        )
+    assert not (tmp_path / "wider").exists() and not (tmp_path / "other").exists()

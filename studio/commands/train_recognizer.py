@@ -14,6 +14,11 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, help="total training steps (overrides the config)")
     parser.add_argument("--seed", type=int, help="random seed (overrides the config)")
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    parser.add_argument(
+        "--init",
+        help="fine-tune from trained weights (a bundled name such as gaitbase-walkers, or a model folder): "
+        "walker pretraining for your data; a new classifier head for your subjects",
+    )
     parser.add_argument("--judge", help="covariate classifier only: the judge weights (overrides the config)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (1 avoids stalls on a busy CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for log files)")
@@ -30,7 +35,16 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     progress = not args.no_progress
     result = train_recognizer_job(
-        args.config, args.data, args.partition, args.out, args.steps, args.seed, args.resume, args.judge, progress
+        args.config,
+        args.data,
+        args.partition,
+        args.out,
+        args.steps,
+        args.seed,
+        args.resume,
+        args.judge,
+        progress,
+        init=args.init,
     )
     if result["kind"] == "covariate-classifier":
         print(json.dumps(result["test"], indent=2))

@@ -136,6 +136,7 @@ def train_recognizer_job(
     resume: bool = False,
     judge: str | os.PathLike | None = None,
     progress: bool = True,
+    init: str | os.PathLike | None = None,
 ) -> dict:
     """Train what the config names on the partition's TRAIN_SET and score it on its TEST_SET.
 
@@ -153,6 +154,9 @@ def train_recognizer_job(
         judge: the covariate classifier's judge, a weights folder or bundled name (overrides the
             config's `judge`); recognizers ignore it.
         progress: tqdm bars.
+        init: fine-tune a recognizer from trained weights (a bundled name, e.g. the walker-trained
+            "gaitbase-walkers", or a model folder): every weight but a new classifier head for the
+            training identities. Checked against the config before any data is read.
 
     Returns:
         JSON-ready. A recognizer: `{"kind": "recognizer", "model_type", "out", "weights" (the
@@ -163,7 +167,8 @@ def train_recognizer_job(
 
     Raises:
         ValueError: the config is not valid JSON or has no known `model.type` (the message names
-            the file); the covariate classifier has no judge.
+            the file); the covariate classifier has no judge; `init` is another architecture or
+            size than the config builds (both named), or is given for the covariate classifier.
         FileNotFoundError: no config file; no judge by that name; `resume` without a checkpoint.
         GaitDataError: the partition file is missing or malformed (the message names it).
         FileExistsError: `out` is not empty and `resume` is False (recognizers).
@@ -172,7 +177,14 @@ def train_recognizer_job(
     partition = partition if isinstance(partition, Partition) else read_partition(partition)
     out = Path(out)
     if config["model"]["type"] == "CovariateClassifier":
+        if init is not None:
+            raise ValueError(f"{source}: --init fine-tunes a recognizer, not the covariate classifier")
         return _train_covariates(config, source, data, partition, out, steps, seed, judge, progress)
+    if init is not None and not resume:  # a wrong --init is refused before minutes of reading
+        from recognizers import load_recognizer
+        from recognizers.training import build_recognizer, initialise_from
+
+        initialise_from(build_recognizer(config["model"], class_num=2), config["model"], load_recognizer(init), init)
 
     # 1. the training clips, and the rank-1 evaluator's test clips (read once)
     started = time.perf_counter()
@@ -185,12 +197,15 @@ def train_recognizer_job(
     logger.info("data ready in %.0f s", data_seconds)
 
     # 2. training (checkpointed; the evaluator logs rank-1 on the way and at the end)
-    train_recognizer(config, train, out, steps=steps, seed=seed, resume=resume, evaluate_fn=evaluate, progress=progress)
+    train_recognizer(
+        config, train, out, steps=steps, seed=seed, resume=resume, evaluate_fn=evaluate, progress=progress, init=init
+    )
     log = read_log(out / "log.jsonl")
     evals = [record["eval"] for record in log if "eval" in record]
     return {
         "kind": "recognizer",
         "model_type": config["model"]["type"],
+        "init": None if init is None else str(init),
         "out": str(out),
         "weights": str(out / "model"),
         "curves": str(out / "curves.png"),
