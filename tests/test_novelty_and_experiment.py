@@ -199,6 +199,27 @@ def test_experiment_table_gathers_runs_of_separate_invocations(walkers, tmp_path
         run_augmentation_experiment(root, partition, out, TINY_EXPERIMENT, arms=("real",), steps=2, progress=False)
 
 
+def test_walker_pretrained_arm_fine_tunes_from_the_given_weights(walkers, tmp_path):
+    from recognizers.training import build_recognizer
+
+    root, partition = walkers
+    pretrained = tmp_path / "pretrained"
+    build_recognizer(TINY_EXPERIMENT["recognizer"]["model"], class_num=7).save_pretrained(pretrained)
+    config = {**TINY_EXPERIMENT, "pretrained": str(pretrained)}
+    out = tmp_path / "experiment"
+    results = run_augmentation_experiment(root, partition, out, config, arms=("real", "walker-pretrained"),
+                                          progress=False)  # fmt: skip
+    arms = results["settings"]["no-cl"]["arms"]
+    run = arms["walker-pretrained"]["runs"][0]
+    assert run["init"] == str(pretrained) and run["training_sequences"] == arms["real"]["runs"][0]["training_sequences"]
+    assert set(arms["walker-pretrained"]["gain_over_real"]) == {"NM", "BG", "CL"}
+    assert "| walker-pretrained |" in (out / "results.md").read_text()
+    other = {**TINY_EXPERIMENT, "pretrained": "gaitset-walkers"}  # another architecture: refused by name
+    with pytest.raises(ValueError, match="gaitset-walkers is a GaitSet"):
+        run_augmentation_experiment(root, partition, tmp_path / "bad", other, arms=("walker-pretrained",),
+                                    progress=False)  # fmt: skip
+
+
 def test_an_arm_with_fewer_seeds_is_compared_on_the_seeds_both_ran():
     from studio.jobs.augmentation_experiment import _add_gains
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from studio.commands._sampler_args import comma_list
+
 NAME = "experiment"
 HELP = "run a packaged experiment end to end (augmentation: CL-/BG-free training ± generated clips)"
 
 DEFAULT_CONFIG = "configs/experiments/augmentation.json"
-
-
-def _list(text: str) -> list[str]:
-    return [item for item in text.replace(",", " ").split() if item]
 
 
 def add_arguments(parser):
@@ -18,9 +16,14 @@ def add_arguments(parser):
     parser.add_argument("--partition", required=True, help="partition JSON: TRAIN_SET trains, TEST_SET scores")
     parser.add_argument("--out", required=True, help="experiment folder (resumes when it holds an unfinished run)")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"experiment config (default {DEFAULT_CONFIG})")
-    parser.add_argument("--settings", type=_list, default=["no-cl"], help="no-cl and/or no-bg (default no-cl)")
-    parser.add_argument("--seeds", type=_list, default=["0"], help="training seeds, e.g. 0,1 (default 0)")
-    parser.add_argument("--arms", type=_list, help="subset of real, real+edited, real+edited+novel (default all)")
+    parser.add_argument("--settings", type=comma_list, default=["no-cl"], help="no-cl and/or no-bg (default no-cl)")
+    parser.add_argument("--seeds", type=comma_list, default=["0"], help="training seeds, e.g. 0,1 (default 0)")
+    parser.add_argument(
+        "--arms",
+        type=comma_list,
+        help="subset of real, walker-pretrained, real+edited, real+edited+novel "
+        "(default: all but walker-pretrained, whose weights the config's 'pretrained' names)",
+    )
     parser.add_argument("--steps", type=int, help="training steps per arm (default: the config's)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (for log files)")
@@ -30,7 +33,7 @@ def run(args) -> int:
     import torch
 
     from studio.jobs.augmentation_experiment import (
-        ARMS,
+        DEFAULT_ARMS,
         format_results,
         read_experiment_config,
         run_augmentation_experiment,
@@ -45,7 +48,7 @@ def run(args) -> int:
         read_experiment_config(args.config),
         settings=tuple(args.settings),
         seeds=tuple(int(s) for s in args.seeds),
-        arms=tuple(args.arms or ARMS),
+        arms=tuple(args.arms or DEFAULT_ARMS),
         steps=args.steps,
         progress=not args.no_progress,
     )
