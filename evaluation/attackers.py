@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evaluation.leakage import leakage_report
+from evaluation.leakage import leakage_report, match_numbers
 from evaluation.retrieval import ranked_rank_k
 from gaitdata.sequence import CANONICAL_HEIGHT, CANONICAL_WIDTH, GaitSequence, crop_to_model_input
 from recognizers.calibration import threshold_at_far
@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 VIEW_MODES = ("same_view", "cross_view", "all_views")
 GEI_ATTACKERS = {"gei_same_view": "same_view", "gei_cross_view": "cross_view"}  # report name → view mode
-PERCENTILES = (5, 50, 95)
 
 
 # ---- gait energy images -----------------------------------------------------------------------
@@ -127,13 +126,6 @@ def calibrate_on_real(
 
 
 # ---- leakage ---------------------------------------------------------------------------------------
-def _distance_stats(values: np.ndarray) -> dict:
-    values = np.asarray(values, np.float64)
-    out = {"mean": round(float(values.mean()), 4)}
-    out.update({f"p{q}": round(float(np.percentile(values, q)), 4) for q in PERCENTILES})
-    return out
-
-
 def _calibration_summary(calibration: dict) -> dict:
     keys = ("metric", "threshold", "far", "tar", "genuine_pairs", "impostor_pairs", "probes", "source")
     return {k: calibration[k] for k in keys if k in calibration}
@@ -176,38 +168,21 @@ def leakage_from_distances(
     if not scored.any():
         raise ValueError("no probe has a gallery clip of its source subject in the allowed views")
     to_gallery, allowed, genuine, src = to_gallery[scored], allowed[scored], genuine[scored], src[scored]
-    threshold = float(calibration["threshold"])
     masked = np.where(allowed, to_gallery, np.inf)
     order = np.argsort(masked, axis=1, kind="stable")
     hits = np.take_along_axis(genuine, order, axis=1) & np.take_along_axis(allowed, order, axis=1)
     ranks = ranked_rank_k(hits, ks=(1, 5))
     subjects_seen = [len(set(gal[row].tolist())) for row in allowed]
     chance = float(np.mean([100.0 / n for n in subjects_seen]))
-    accepted = to_gallery <= threshold
-    impostor = allowed & ~genuine
-    out = {
+    if to_source is not None:
+        to_source = np.asarray(to_source, np.float64)[scored]
+    return {
         "probes": int(scored.sum()),
         "probes_left_out": int((~scored).sum()),
         "gallery_clips": len(gal),
         "gallery_subjects": len(set(gal.tolist())),
-        "metric": calibration["metric"],
-        "threshold": round(threshold, 5),
-        "far": calibration.get("far", calibration.get("target_far")),
-        "rank1": round(ranks[1], 2),
-        "rank5": round(ranks[5], 2),
-        "chance_rank1": round(chance, 2),
-        "rank1_over_chance": round(ranks[1] / chance, 2),
-        "tar_vs_source": None,
-        "tar_vs_gallery": round(float(100 * accepted[genuine].mean()), 2),
-        "impostor_accept_vs_gallery": round(float(100 * accepted[impostor].mean()), 2) if impostor.any() else None,
-        "distance_to_source": None,
-        "distance_to_source_gallery": _distance_stats(np.where(genuine, to_gallery, np.inf).min(axis=1)),
+        **match_numbers(calibration, ranks, chance, to_gallery, genuine, allowed & ~genuine, to_source),
     }
-    if to_source is not None:
-        to_source = np.asarray(to_source, np.float64)[scored]
-        out["tar_vs_source"] = round(float(100 * (to_source <= threshold).mean()), 2)
-        out["distance_to_source"] = _distance_stats(to_source)
-    return out
 
 
 class GeiTemplateMatcher:

@@ -37,6 +37,43 @@ def _distance_stats(values: np.ndarray) -> dict:
     return out
 
 
+def match_numbers(
+    calibration: dict,
+    ranks: dict,
+    chance: float,
+    to_gallery: np.ndarray,
+    genuine: np.ndarray,
+    impostor: np.ndarray,
+    to_source: np.ndarray | None,
+) -> dict:
+    """`leakage_report`'s numbers from `"metric"` on, from what was matched.
+
+    Args:
+        calibration: `{"metric", "threshold", ...}`.
+        ranks: `{1: rank-1 %, 5: rank-5 %}`.
+        chance: the rank-1 % of guessing.
+        to_gallery: `[N, G]` distances; genuine, impostor: `bool [N, G]` pairs of the same subject
+            and of others (each only where a probe may be matched).
+        to_source: `[N]` distances to the own source clip, or None (then its numbers are None).
+    """
+    threshold = float(calibration["threshold"])
+    accepted = to_gallery <= threshold
+    return {
+        "metric": calibration["metric"],
+        "threshold": round(threshold, 5),
+        "far": calibration.get("far", calibration.get("target_far")),
+        "rank1": round(ranks[1], 2),
+        "rank5": round(ranks[5], 2),
+        "chance_rank1": round(chance, 2),
+        "rank1_over_chance": round(ranks[1] / chance, 2),
+        "tar_vs_source": None if to_source is None else round(float(100 * (to_source <= threshold).mean()), 2),
+        "tar_vs_gallery": round(float(100 * accepted[genuine].mean()), 2),
+        "impostor_accept_vs_gallery": round(float(100 * accepted[impostor].mean()), 2) if impostor.any() else None,
+        "distance_to_source": None if to_source is None else _distance_stats(to_source),
+        "distance_to_source_gallery": _distance_stats(np.where(genuine, to_gallery, np.inf).min(axis=1)),
+    }
+
+
 def leakage_report(
     source_embeddings: np.ndarray,
     source_subjects,
@@ -87,7 +124,7 @@ def leakage_report(
     for key in ("metric", "threshold"):
         if key not in calibration:
             raise ValueError(f"the calibration has no {key!r} (expected the judge's calibration.json)")
-    metric, threshold = calibration["metric"], float(calibration["threshold"])
+    metric = calibration["metric"]
 
     to_gallery = pairwise_distance(anonymized, gallery, metric)  # [N, G]
     ranks = rank_k_accuracy(to_gallery, src_subjects, gal_subjects, ks=(1, 5))
@@ -95,24 +132,10 @@ def leakage_report(
         [pairwise_distance(a[None], s[None], metric)[0, 0] for a, s in zip(anonymized, source, strict=True)]
     )
     genuine = src_subjects[:, None] == gal_subjects[None, :]  # [N, G]
-    accepted = to_gallery <= threshold
-    nearest_own = np.where(genuine, to_gallery, np.inf).min(axis=1)
     gallery_count = len(set(gal_subjects.tolist()))
-    chance = 100.0 / gallery_count
     return {
         "probes": len(source),
         "gallery_clips": len(gallery),
         "gallery_subjects": gallery_count,
-        "metric": metric,
-        "threshold": round(threshold, 5),
-        "far": calibration.get("far", calibration.get("target_far")),
-        "rank1": round(ranks[1], 2),
-        "rank5": round(ranks[5], 2),
-        "chance_rank1": round(chance, 2),
-        "rank1_over_chance": round(ranks[1] / chance, 2),
-        "tar_vs_source": round(float(100 * (to_source <= threshold).mean()), 2),
-        "tar_vs_gallery": round(float(100 * accepted[genuine].mean()), 2),
-        "impostor_accept_vs_gallery": round(float(100 * accepted[~genuine].mean()), 2) if (~genuine).any() else None,
-        "distance_to_source": _distance_stats(to_source),
-        "distance_to_source_gallery": _distance_stats(nearest_own),
+        **match_numbers(calibration, ranks, 100.0 / gallery_count, to_gallery, genuine, ~genuine, to_source),
     }

@@ -22,8 +22,7 @@ from PIL import Image
 
 from gaitdata.atomic import atomic_open
 from gaitdata.errors import GaitDataError
-from gaitdata.png_folder import IMAGE_SUFFIXES
-from gaitdata.pretreat import pretreat_silhouettes
+from gaitdata.png_folder import IMAGE_SUFFIXES, stack_masks
 from gaitdata.sequence import GaitSequence
 
 
@@ -200,11 +199,7 @@ def read_frame_archive(
             if pixels > limits.max_total_pixels:
                 raise GaitDataError(path, f"refused: frames decode to more than {limits.max_total_pixels / 1e6:.0f} MB")
             frames.append(frame)
-    masks = np.stack(frames)
-    if pretreat:
-        masks, _ = pretreat_silhouettes(masks)
-        if len(masks) == 0:
-            raise GaitDataError(path, f"none of its {len(frames)} frames holds a silhouette (all empty)")
+    masks = stack_masks(frames, pretreat, path, f"none of its {len(frames)} frames holds a silhouette (all empty)")
     folder = PurePosixPath(members[0].filename.replace("\\", "/")).parent.parts
     if len(folder) >= 3:
         subject, condition, view = subject or folder[-3], folder[-2], folder[-1]

@@ -29,6 +29,20 @@ def list_frame_images(folder: str | os.PathLike) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
 
 
+def stack_masks(frames: list[np.ndarray], pretreat: bool, where: str | os.PathLike, empty: str) -> np.ndarray:
+    """Same-size frames → `uint8 [T, H, W]`, OpenGait-pretreated when `pretreat`.
+
+    Raises:
+        GaitDataError: `(where, empty)` when pretreatment finds a silhouette in no frame.
+    """
+    masks = np.stack(frames)
+    if pretreat:
+        masks, _ = pretreat_silhouettes(masks)
+        if len(masks) == 0:
+            raise GaitDataError(where, empty)
+    return masks
+
+
 def read_png_folder(
     folder: str | os.PathLike,
     subject: str | None = None,
@@ -61,11 +75,7 @@ def read_png_folder(
         if frames and img.shape != frames[0].shape:
             raise GaitDataError(path, f"frame size {img.shape} differs from the first frame's {frames[0].shape}")
         frames.append(img)
-    masks = np.stack(frames)
-    if pretreat:
-        masks, _ = pretreat_silhouettes(masks)
-        if len(masks) == 0:
-            raise GaitDataError(folder, "no frame holds a silhouette (all frames empty)")
+    masks = stack_masks(frames, pretreat, folder, "no frame holds a silhouette (all frames empty)")
     parts = folder.resolve().parts
     return GaitSequence(
         masks,

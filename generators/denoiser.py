@@ -44,6 +44,11 @@ def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torc
     return x * (1 + scale) + shift
 
 
+def _all_present(batch: int, device: torch.device) -> torch.Tensor:
+    """The `condition_mask` `[batch, 7]` that switches no condition off."""
+    return torch.ones(batch, len(CONDITION_NAMES), dtype=torch.bool, device=device)
+
+
 class SelfAttention(nn.Module):
     def __init__(self, width: int, heads: int):
         super().__init__()
@@ -149,6 +154,10 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
+    def _positions(self, tokens: int, device: torch.device) -> torch.Tensor:
+        """Sinusoidal position embeddings `[tokens, width]` (float32)."""
+        return get_timestep_embedding(torch.arange(tokens, device=device), self.config.width, True, 0)
+
     def _view_features(self, view_deg: torch.Tensor) -> torch.Tensor:
         k = torch.arange(1, self.config.view_harmonics + 1, device=view_deg.device, dtype=torch.float32)
         angle = view_deg.float()[:, None] * (math.pi / 180.0) * k  # [b, k]
@@ -185,9 +194,8 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         columns in `CONDITION_NAMES` order; only the first five are read here) switches
         conditions off per sample.
         """
-        device = self.null_embed.device
         if condition_mask is None:
-            condition_mask = torch.ones(batch, len(CONDITION_NAMES), dtype=torch.bool, device=device)
+            condition_mask = _all_present(batch, self.null_embed.device)
         embeds = []
         inputs = (
             (identity, self._identity_features),
@@ -227,11 +235,11 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         """
         b, t, _ = sample.shape
         if condition_mask is None:
-            condition_mask = torch.ones(b, len(CONDITION_NAMES), dtype=torch.bool, device=sample.device)
+            condition_mask = _all_present(b, sample.device)
         timestep = torch.as_tensor(timestep, device=sample.device).reshape(-1).expand(b)
         c = self.time_embed(self.time_proj(timestep).to(sample.dtype))  # [b, w]
         c = c + self.embed_conditions(b, identity, view_deg, clothing, carrying, speed, condition_mask)
-        positions = get_timestep_embedding(torch.arange(t, device=sample.device), self.config.width, True, 0)
+        positions = self._positions(t, sample.device)
         x = self.proj_in(sample) + positions.to(sample.dtype)[None]  # [b, t, w]
         if self.config.motion_dim:
             use = condition_mask[:, 6:7, None] if motion is not None else condition_mask.new_zeros(b, 1, 1)
@@ -240,7 +248,7 @@ class GaitLatentDenoiser(ModelMixin, ConfigMixin):
         key_mask = None
         if self.config.reference_frames and reference is not None:
             r = reference.shape[1]
-            ref_positions = get_timestep_embedding(torch.arange(r, device=sample.device), self.config.width, True, 0)
+            ref_positions = self._positions(r, sample.device)
             ref = self.reference_in(reference.to(x.dtype)) + (ref_positions + self.reference_type).to(x.dtype)[None]
             x = torch.cat([x, ref], dim=1)  # [b, t + r, w]
             own = torch.ones(b, t, dtype=torch.bool, device=sample.device)

@@ -68,28 +68,41 @@ def _optimize(
     optimizer: torch.optim.Optimizer,
     loader: DataLoader,
     compute_loss,
-    save_checkpoint,
-    *,
     name: str,
     step: int,
-    total_steps: int,
-    warmup: int,
-    checkpoint_every: int,
-    log: _Log,
+    config: AutoencoderTrainingConfig | DenoiserTrainingConfig,
+    out_dir: Path,
+    *,
     clip_grad: float | None = None,
     after_step=None,
+    save_extra=None,
 ) -> float:
     """The loop both trainings share: warm-up + cosine LR, progress bar, JSONL log, checkpoints.
 
     Args:
         compute_loss: batch → scalar loss tensor.
-        save_checkpoint: called with the step number every `checkpoint_every` steps and at the end.
+        name: the model's ("autoencoder", "denoiser"): its log records, its checkpoint folder
+            `out_dir/checkpoint_<name>/` (`model/`, `optimizer.pt`), written every
+            `config.checkpoint_every` steps and at the end (`config.steps`).
         step: the step to start from (a resumed run's).
+        config: the training's; its `steps`, `warmup` and `checkpoint_every` are read.
+        out_dir: run folder (`log.jsonl`).
         after_step: called after each optimizer step (e.g. the EMA update).
+        save_extra: called with the checkpoint folder after the model is saved into it, before
+            the optimizer (e.g. to save the EMA weights).
 
     Returns:
         Seconds spent.
     """
+    total_steps, warmup, checkpoint_every, log = config.steps, config.warmup, config.checkpoint_every, _Log(out_dir)
+    ckpt = out_dir / f"checkpoint_{name}"
+
+    def save_checkpoint(at_step: int) -> None:
+        accelerator.unwrap_model(model).save_pretrained(ckpt / "model")
+        if save_extra is not None:
+            save_extra(ckpt)
+        _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
+
     lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _cosine_lr(s + step, total_steps, warmup))
     bar = tqdm(total=total_steps, initial=step, desc=name, disable=not accelerator.is_main_process)
     started = time.time()
@@ -116,6 +129,30 @@ def _optimize(
                 break
     bar.close()
     return time.time() - started
+
+
+def _start_run(
+    config: AutoencoderTrainingConfig | DenoiserTrainingConfig, out_dir: str | Path
+) -> tuple[Path, Accelerator]:
+    """The run folder (made) and the accelerator, after seeding torch with `config.seed`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    return out_dir, make_accelerator("bf16" if config.bf16 else "no")
+
+
+def _prepare(accelerator: Accelerator, model, optimizer, dataset, config, step: int):
+    """(model, optimizer, loader, unwrapped model) prepared by `accelerator`; the loader shuffles
+    `config.batch_size` batches by `config.seed + step`, so a resumed run draws new ones."""
+    loader = DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(config.seed + step),
+    )
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+    return model, optimizer, loader, accelerator.unwrap_model(model)
 
 
 # ---- autoencoder -------------------------------------------------------------------------
@@ -196,10 +233,7 @@ def train_autoencoder(
         resume: continue from `out_dir/checkpoint_autoencoder/` when present.
     """
     config = config or AutoencoderTrainingConfig()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(config.seed)
-    accelerator = make_accelerator("bf16" if config.bf16 else "no")
+    out_dir, accelerator = _start_run(config, out_dir)
     model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=config.channels)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
     ckpt = out_dir / "checkpoint_autoencoder"
@@ -209,15 +243,7 @@ def train_autoencoder(
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
         step = _load_optimizer(ckpt / "optimizer.pt", optimizer)
         logger.info("resumed autoencoder training at step %d", step)
-    loader = DataLoader(
-        FrameDataset(train_frames),
-        batch_size=config.batch_size,
-        shuffle=True,
-        drop_last=True,
-        generator=torch.Generator().manual_seed(config.seed + step),
-    )
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    net = accelerator.unwrap_model(model)
+    model, optimizer, loader, net = _prepare(accelerator, model, optimizer, FrameDataset(train_frames), config, step)
 
     def compute_loss(x):
         with accelerator.autocast():
@@ -225,24 +251,7 @@ def train_autoencoder(
             logits = net.decode_logits(z + config.latent_noise * torch.randn_like(z))
         return reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
 
-    def save_checkpoint(at_step):
-        net.save_pretrained(ckpt / "model")
-        _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
-
-    seconds = _optimize(
-        accelerator,
-        model,
-        optimizer,
-        loader,
-        compute_loss,
-        save_checkpoint,
-        name="autoencoder",
-        step=step,
-        total_steps=config.steps,
-        warmup=config.warmup,
-        checkpoint_every=config.checkpoint_every,
-        log=_Log(out_dir),
-    )
+    seconds = _optimize(accelerator, model, optimizer, loader, compute_loss, "autoencoder", step, config, out_dir)
     model = accelerator.unwrap_model(model).eval()
     model.register_to_config(scaling_factor=1.0)
     model.register_to_config(scaling_factor=fit_latent_scale(model, train_frames))
@@ -352,10 +361,7 @@ def train_denoiser(
     Returns (EMA model, metrics).
     """
     config = config or DenoiserTrainingConfig()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(config.seed)
-    accelerator = make_accelerator("bf16" if config.bf16 else "no")
+    out_dir, accelerator = _start_run(config, out_dir)
     latent_dim = latent_dim or dataset.latents[0].shape[1]
     model = GaitLatentDenoiser(
         latent_dim=latent_dim,
@@ -387,15 +393,7 @@ def train_denoiser(
         ema.optimization_step = step
         logger.info("resumed denoiser training at step %d", step)
     noise_scheduler = make_training_scheduler(config)
-    loader = DataLoader(
-        dataset,
-        batch_size=config.batch_size,
-        shuffle=True,
-        drop_last=True,
-        generator=torch.Generator().manual_seed(config.seed + step),
-    )
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    net = accelerator.unwrap_model(model)
+    model, optimizer, loader, net = _prepare(accelerator, model, optimizer, dataset, config, step)
 
     def compute_loss(batch):
         clean = batch["latents"]  # [b, t, d]
@@ -418,27 +416,19 @@ def train_denoiser(
             )
         return F.mse_loss(pred.float(), target)
 
-    def save_checkpoint(at_step):
-        net.save_pretrained(ckpt / "model")
-        ema_copy = _ema_model(ema, net)
-        ema_copy.save_pretrained(ckpt / "ema")
-        _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
-
     seconds = _optimize(
         accelerator,
         model,
         optimizer,
         loader,
         compute_loss,
-        save_checkpoint,
-        name="denoiser",
-        step=step,
-        total_steps=config.steps,
-        warmup=config.warmup,
-        checkpoint_every=config.checkpoint_every,
-        log=_Log(out_dir),
+        "denoiser",
+        step,
+        config,
+        out_dir,
         clip_grad=1.0,
         after_step=lambda: ema.step(net.parameters()),
+        save_extra=lambda folder: _ema_model(ema, net).save_pretrained(folder / "ema"),
     )
     final = _ema_model(ema, accelerator.unwrap_model(model))
     final.eval().save_pretrained(out_dir / "denoiser")

@@ -11,18 +11,10 @@ from diffusers import ConfigMixin, ModelMixin
 from diffusers.configuration_utils import register_to_config
 
 from recognizers.embedding import EmbedMixin
-from recognizers.modules import (
-    HorizontalPoolingPyramid,
-    PerFrame,
-    ResNetBackbone,
-    SeparateBNNecks,
-    SeparateFCs,
-    TemporalMaxPool,
-)
-from recognizers.outputs import RecognizerOutput
+from recognizers.modules import PartHeadMixin, PerFrame, ResNetBackbone, TemporalMaxPool
 
 
-class GaitBase(ModelMixin, ConfigMixin, EmbedMixin):
+class GaitBase(PartHeadMixin, ModelMixin, ConfigMixin, EmbedMixin):
     """GaitBase-style recognizer.
 
     Args:
@@ -51,25 +43,11 @@ class GaitBase(ModelMixin, ConfigMixin, EmbedMixin):
         parts_num = sum(bin_num)
         self.backbone = PerFrame(ResNetBackbone(tuple(channels), tuple(strides), stem_channels, stem_stride))
         self.temporal_pool = TemporalMaxPool()
-        self.pyramid = HorizontalPoolingPyramid(tuple(bin_num))
-        self.fcs = SeparateFCs(parts_num, channels[-1], embedding_dim)
-        self.bnnecks = SeparateBNNecks(parts_num, embedding_dim, class_num)
+        self.add_part_head(bin_num, parts_num, channels[-1], embedding_dim, class_num)
 
-    def forward(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> RecognizerOutput:
-        """Embed clips.
-
-        Args:
-            silhouettes: `float [n, s, 64, 44]` in [0, 1].
-            seq_lengths: to embed clips of different lengths in one call, concatenate them along
-                `s` with `n = 1` and give each clip's length here; the output then has one row per clip.
-
-        Returns:
-            `RecognizerOutput` with `embeddings [n, embedding_dim, p]` and `logits [n, class_num, p]`.
-        """
+    def part_features(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> torch.Tensor:
+        """Clips (`forward`'s arguments) → parts `[n, c, p]`, `p = sum(bin_num)`."""
         x = silhouettes.unsqueeze(1)  # [n, 1, s, h, w]
         x = self.backbone(x)  # [n, c, s, h', w']
         x = self.temporal_pool(x, seq_lengths)  # [n, c, h', w']
-        x = self.pyramid(x)  # [n, c, p]
-        embeddings = self.fcs(x)  # [n, embedding_dim, p]
-        _, logits = self.bnnecks(embeddings)  # [n, class_num, p]
-        return RecognizerOutput(embeddings=embeddings, logits=logits)
+        return self.pyramid(x)  # [n, c, p]

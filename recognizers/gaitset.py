@@ -14,18 +14,10 @@ from diffusers.configuration_utils import register_to_config
 from torch import nn
 
 from recognizers.embedding import EmbedMixin
-from recognizers.modules import (
-    ConvBlock,
-    HorizontalPoolingPyramid,
-    PerFrame,
-    SeparateBNNecks,
-    SeparateFCs,
-    TemporalMaxPool,
-)
-from recognizers.outputs import RecognizerOutput
+from recognizers.modules import ConvBlock, PartHeadMixin, PerFrame, TemporalMaxPool
 
 
-class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
+class GaitSet(PartHeadMixin, ModelMixin, ConfigMixin, EmbedMixin):
     """GaitSet-style recognizer.
 
     Args:
@@ -64,22 +56,11 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
         self.global2 = nn.Sequential(block(c1, c2, 3), block(c2, c2, 3, pool=pool_stage2))
         self.global3 = nn.Sequential(block(c2, c3, 3), block(c3, c3, 3))
         self.set_pool = TemporalMaxPool()
-        self.pyramid = HorizontalPoolingPyramid(tuple(bin_num))
-        self.fcs = SeparateFCs(parts_num, c3, embedding_dim)
-        self.bnnecks = SeparateBNNecks(parts_num, embedding_dim, class_num)
+        self.add_part_head(bin_num, parts_num, c3, embedding_dim, class_num)
 
-    def forward(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> RecognizerOutput:
-        """Embed clips.
-
-        Args:
-            silhouettes: `float [n, s, 64, 44]` in [0, 1].
-            seq_lengths: to embed clips of different lengths in one call, concatenate them along
-                `s` with `n = 1` and give each clip's length here; the output then has one row per clip.
-
-        Returns:
-            `RecognizerOutput` with `embeddings [n, embedding_dim, p]` and `logits [n, class_num, p]`,
-            `p = 2 * sum(bin_num)`.
-        """
+    def part_features(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> torch.Tensor:
+        """Clips (`forward`'s arguments) → parts `[n, c3, p]`, `p = 2 * sum(bin_num)`: the set
+        branch's pyramid, then the global branch's."""
         # shapes for the paper's setting (stem_stride 1, pool_stage2); the CPU setting
         # (stem_stride 2, no stage-2 pool) reaches the same 16x11 maps at a quarter of the cost
         x = self.stage1(silhouettes.unsqueeze(1))  # [n, c1, s, 32, 22]
@@ -88,7 +69,4 @@ class GaitSet(ModelMixin, ConfigMixin, EmbedMixin):
         g = self.global3(g + self.set_pool(x, seq_lengths))  # [n, c3, 16, 11]
         x = self.set_pool(self.stage3(x), seq_lengths)  # [n, c3, 16, 11]
         g = g + x  # [n, c3, 16, 11]
-        parts = torch.cat([self.pyramid(x), self.pyramid(g)], dim=-1)  # [n, c3, p]
-        embeddings = self.fcs(parts)  # [n, embedding_dim, p]
-        _, logits = self.bnnecks(embeddings)  # [n, class_num, p]
-        return RecognizerOutput(embeddings=embeddings, logits=logits)
+        return torch.cat([self.pyramid(x), self.pyramid(g)], dim=-1)  # [n, c3, p]

@@ -14,8 +14,7 @@ from diffusers.configuration_utils import register_to_config
 from torch import nn
 
 from recognizers.embedding import EmbedMixin
-from recognizers.modules import ConvBlock, HorizontalPoolingPyramid, SeparateBNNecks, SeparateFCs
-from recognizers.outputs import RecognizerOutput
+from recognizers.modules import ConvBlock, PartHeadMixin
 
 
 class TemporalMeanPool(nn.Module):
@@ -33,7 +32,7 @@ class TemporalMeanPool(nn.Module):
         return torch.cat([part.mean(dim=1, keepdim=True) for part in x.split(list(seq_lengths), dim=1)])
 
 
-class GEINet(ModelMixin, ConfigMixin, EmbedMixin):
+class GEINet(PartHeadMixin, ModelMixin, ConfigMixin, EmbedMixin):
     """GEI + 2-D CNN recognizer.
 
     Args:
@@ -64,25 +63,10 @@ class GEINet(ModelMixin, ConfigMixin, EmbedMixin):
             ConvBlock(c3, c3, 3, batch_norm=True),
         )
         parts_num = sum(bin_num)
-        self.pyramid = HorizontalPoolingPyramid(tuple(bin_num))
-        self.fcs = SeparateFCs(parts_num, c3, embedding_dim)
-        self.bnnecks = SeparateBNNecks(parts_num, embedding_dim, class_num)
+        self.add_part_head(bin_num, parts_num, c3, embedding_dim, class_num)
 
-    def forward(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> RecognizerOutput:
-        """Embed clips.
-
-        Args:
-            silhouettes: `float [n, s, 64, 44]` in [0, 1].
-            seq_lengths: to embed clips of different lengths in one call, concatenate them along
-                `s` with `n = 1` and give each clip's length here; the output then has one row per clip.
-
-        Returns:
-            `RecognizerOutput` with `embeddings [n, embedding_dim, p]` and `logits [n, class_num, p]`,
-            `p = sum(bin_num)`.
-        """
+    def part_features(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> torch.Tensor:
+        """Clips (`forward`'s arguments) → parts `[n, c3, p]` of each clip's GEI, `p = sum(bin_num)`."""
         x = self.gei(silhouettes, seq_lengths)  # [n, 1, 64, 44]
         x = self.cnn(x)  # [n, c3, 16, 11]
-        parts = self.pyramid(x)  # [n, c3, p]
-        embeddings = self.fcs(parts)  # [n, embedding_dim, p]
-        _, logits = self.bnnecks(embeddings)  # [n, class_num, p]
-        return RecognizerOutput(embeddings=embeddings, logits=logits)
+        return self.pyramid(x)  # [n, c3, p]

@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from recognizers.outputs import RecognizerOutput
+
 
 class PerFrame(nn.Module):
     """Run a 2D module on every frame of a clip: `[n, c, s, h, w]` → `[n, c', s, h', w']`.
@@ -166,3 +168,39 @@ class ConvBlock(nn.Sequential):
         if pool:
             layers.append(nn.MaxPool2d(2))
         super().__init__(*layers)
+
+
+class PartHeadMixin:
+    """The head the recognizers end in, and their `forward`: the model's `part_features` (a
+    horizontal pyramid's parts) → separate FCs → separate BNNecks. Its modules are the model's own
+    `pyramid`, `fcs` and `bnnecks` (the names in the bundled weights). List it first among the
+    bases, so that its `forward` is the model's."""
+
+    def add_part_head(
+        self, bin_num: tuple[int, ...], parts_num: int, in_channels: int, embedding_dim: int, class_num: int
+    ) -> None:
+        """Make `self.pyramid` over `bin_num` strips, and the FCs and BNNecks of `parts_num` parts."""
+        self.pyramid = HorizontalPoolingPyramid(tuple(bin_num))
+        self.fcs = SeparateFCs(parts_num, in_channels, embedding_dim)
+        self.bnnecks = SeparateBNNecks(parts_num, embedding_dim, class_num)
+
+    def part_features(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> torch.Tensor:
+        """`forward`'s arguments → the parts `[n, c, p]` the head embeds (each model's own)."""
+        raise NotImplementedError
+
+    def forward(self, silhouettes: torch.Tensor, seq_lengths: list[int] | None = None) -> RecognizerOutput:
+        """Embed clips.
+
+        Args:
+            silhouettes: `float [n, s, 64, 44]` in [0, 1].
+            seq_lengths: to embed clips of different lengths in one call, concatenate them along
+                `s` with `n = 1` and give each clip's length here; the output then has one row per clip.
+
+        Returns:
+            `RecognizerOutput` with `embeddings [n, embedding_dim, p]` and `logits [n, class_num, p]`,
+            `p` the parts of `part_features`.
+        """
+        parts = self.part_features(silhouettes, seq_lengths)  # [n, c, p]
+        embeddings = self.fcs(parts)  # [n, embedding_dim, p]
+        _, logits = self.bnnecks(embeddings)  # [n, class_num, p]
+        return RecognizerOutput(embeddings=embeddings, logits=logits)

@@ -183,6 +183,15 @@ def test_load_a_bundled_sample(studio):
     assert status == ""
 
 
+def _zip_of_black_frames(path, size: int, count: int = 30):
+    """A zip of `count` black `size`×`size` PNG frames (small files, big decodes)."""
+    png = cv2.imencode(".png", np.zeros((size, size), np.uint8))[1].tobytes()
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(count):
+            zf.writestr(f"{i:04d}.png", png)
+    return path
+
+
 def _write_bad_inputs(folder):
     """name → (file, text the page must show)."""
     folder.mkdir(exist_ok=True)
@@ -235,18 +244,10 @@ def _write_bad_inputs(folder):
         dump_array_pickle(np.tile(bundled_sample("walker-001-nm").frames, (3, 1, 1)), f)
     bad["pkl over the frame cap"] = (path, "has 120 frames, more than the 100 per clip")
 
-    path = folder / "huge_frames.zip"
-    png = cv2.imencode(".png", np.zeros((4096, 4096), np.uint8))[1].tobytes()
-    with zipfile.ZipFile(path, "w") as zf:
-        for i in range(30):
-            zf.writestr(f"{i:04d}.png", png)
+    path = _zip_of_black_frames(folder / "huge_frames.zip", 4096)
     bad["zip of 4096² frames"] = (path, "larger than the 8.29 MP per frame")
 
-    path = folder / "many_big_frames.zip"
-    png = cv2.imencode(".png", np.zeros((2048, 2048), np.uint8))[1].tobytes()
-    with zipfile.ZipFile(path, "w") as zf:
-        for i in range(30):
-            zf.writestr(f"{i:04d}.png", png)
+    path = _zip_of_black_frames(folder / "many_big_frames.zip", 2048)
     bad["zip over the pixel cap"] = (path, "30 frames of 2048×2048 decode to 126 MP, more than the 33.6 MP")
     return bad
 

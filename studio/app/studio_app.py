@@ -8,16 +8,16 @@ prepare_environment()  # before gradio is imported: no telemetry, no version che
 
 import gradio as gr  # noqa: E402
 
+from gaitdata.casia_b import CARRYING, CLOTHING, CONDITION_TYPES, VIEWS  # noqa: E402
 from generators.settings import ANONYMIZE, EDIT  # noqa: E402 (torch-free)
 from studio.app.handlers import A_FOLDER, KEEP, LAST_SYNTHESIS, SAMPLE_NAMES, StudioHandlers  # noqa: E402
 from studio.jobs.load_clip import SUPPORTED  # noqa: E402
-from studio.jobs.synthesize import CONDITION_TYPES, MAX_IDENTITIES  # noqa: E402
+from studio.jobs.synthesize import MAX_IDENTITIES  # noqa: E402
 
 SYNTHESIS_STEPS = 20  # the generation pipeline's default
 
 REPORT_KINDS = ("generated", "edited", "anonymized")  # evaluation.fidelity_report.KINDS, without importing torch here
 
-VIEWS = [f"{v:03d}" for v in range(0, 181, 18)]
 # the library's defaults, the settings `studio eval-editor` measured
 EDIT_STRENGTH, ANONYMIZE_STRENGTH = EDIT.strength, ANONYMIZE.strength
 
@@ -90,39 +90,31 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
             count = gr.Slider(
                 1, min(16, MAX_IDENTITIES), value=2, step=1, label="Novel identities", elem_id="synth-count"
             )
-            views = gr.CheckboxGroup(VIEWS, value=["090"], label="Views")
+            views = gr.CheckboxGroup(list(VIEWS), value=["090"], label="Views")
             conditions = gr.CheckboxGroup(
                 list(CONDITION_TYPES), value=["nm"], label="Conditions (nm normal, bg bag, cl coat)"
             )
-            with gr.Row():
-                seed = gr.Number(0, precision=0, label="Seed")
-                steps = gr.Slider(
-                    1,
-                    50,
-                    value=handlers.config.sampler_steps or SYNTHESIS_STEPS,
-                    step=1,
-                    label="Sampler steps",
-                    elem_id="synth-steps",
-                )
-            with gr.Row():
-                run = gr.Button("Synthesize", variant="primary", elem_id="synthesize")
-                cancel = gr.Button("Cancel", variant="stop", elem_id="synth-cancel")
+            seed, steps, run, cancel = _sampling_controls(
+                handlers, "Synthesize", "synth", SYNTHESIS_STEPS, run_id="synthesize", steps_id="synth-steps"
+            )
         with gr.Column(scale=2):
             status = gr.Markdown(elem_id="synth-status")
             gallery = gr.Gallery(
                 label="Generated clips", columns=4, height=360, object_fit="contain", elem_id="synth-gallery"
             )
             download = gr.File(label="Dataset (zip)", interactive=False)
-    event = run.click(handlers.submitted("synthesize"), None, None, queue=False, api_name=False).then(
+    inputs = [count, views, conditions, seed, steps]
+    # one generation at a time: it uses every core; a cancelled one leaves the last synthesis as it was
+    _wire(
+        handlers,
         handlers.synthesize,
-        [count, views, conditions, seed, steps],
-        [gallery, download, status, last_synthesis],
-        api_name="synthesize",
-        concurrency_limit=1,  # one generation at a time: it uses every core
-    )
-    outputs = [gallery, download, status]  # the last synthesis (state) stays what it was
-    cancel.click(
-        handlers.cancel("synthesize", len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False
+        inputs,
+        [gallery, download, status],
+        run,
+        cancel,
+        "synthesize",
+        1,
+        [last_synthesis],
     )
 
 
@@ -133,13 +125,23 @@ def _source_line(handlers: StudioHandlers, clip: gr.State, elem_id: str) -> gr.M
     return line
 
 
-def _sampling_controls(handlers: StudioHandlers, label: str, prefix: str, steps: int):
-    """Seed, sampler steps (`steps` unless the app's config sets them), the run button and its Cancel."""
+def _sampling_controls(
+    handlers: StudioHandlers,
+    label: str,
+    prefix: str,
+    steps: int,
+    run_id: str | None = None,
+    steps_id: str | None = None,
+):
+    """Seed, sampler steps (`steps` unless the app's config sets them), the run button (`run_id`,
+    default PREFIX-run) and its Cancel."""
     with gr.Row():
         seed = gr.Number(0, precision=0, label="Seed")
-        steps = gr.Slider(1, 50, value=handlers.config.sampler_steps or steps, step=1, label="Sampler steps")
+        steps = gr.Slider(
+            1, 50, value=handlers.config.sampler_steps or steps, step=1, label="Sampler steps", elem_id=steps_id
+        )
     with gr.Row():
-        run = gr.Button(label, variant="primary", elem_id=f"{prefix}-run")
+        run = gr.Button(label, variant="primary", elem_id=run_id or f"{prefix}-run")
         cancel = gr.Button("Cancel", variant="stop", elem_id=f"{prefix}-cancel")
     return seed, steps, run, cancel
 
@@ -159,10 +161,28 @@ def _clip_result_panel(prefix: str, animation_label: str, verdict_id: str):
     return [animation, verdict, details, downloads, status]
 
 
-def _wire(handlers: StudioHandlers, handler, inputs, outputs, run, cancel, api_name: str):
-    """`run` → `handler` through the queue (recorded first, so that Cancel knows it is waiting); `cancel` stops it."""
+def _wire(
+    handlers: StudioHandlers,
+    handler,
+    inputs,
+    outputs,
+    run,
+    cancel,
+    api_name: str,
+    concurrency: int | None = None,
+    kept_on_cancel=(),
+):
+    """`run` → `handler` through the queue (recorded first, so that Cancel knows it is waiting); `cancel` stops it.
+
+    `concurrency`: runs at a time (default the app's); `kept_on_cancel`: what the handler sets after
+    `outputs` and a Cancel leaves as it was.
+    """
     event = run.click(handlers.submitted(api_name), None, None, queue=False, api_name=False).then(
-        handler, inputs, outputs, api_name=api_name, concurrency_limit=handlers.config.concurrency
+        handler,
+        inputs,
+        [*outputs, *kept_on_cancel],
+        api_name=api_name,
+        concurrency_limit=concurrency or handlers.config.concurrency,
     )
     cancel.click(handlers.cancel(api_name, len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
 
@@ -177,8 +197,8 @@ def _edit_tab(handlers: StudioHandlers, clip: gr.State):
         with gr.Column(scale=1):
             _source_line(handlers, clip, "edit-source")
             view = gr.Dropdown([KEEP, *VIEWS], value=KEEP, label="Target view (degrees)", elem_id="edit-view")
-            clothing = gr.Radio([KEEP, "normal", "coat"], value="coat", label="Clothing", elem_id="edit-clothing")
-            carrying = gr.Radio([KEEP, "none", "bag"], value=KEEP, label="Carrying", elem_id="edit-carrying")
+            clothing = gr.Radio([KEEP, *CLOTHING], value="coat", label="Clothing", elem_id="edit-clothing")
+            carrying = gr.Radio([KEEP, *CARRYING], value=KEEP, label="Carrying", elem_id="edit-carrying")
             strength = gr.Slider(
                 0, 1, value=EDIT_STRENGTH, step=0.05, label="Strength (0 = the source; higher = bigger changes)"
             )
@@ -235,14 +255,10 @@ def _evaluate_tab(handlers: StudioHandlers, last_synthesis: gr.State):
     with gr.Accordion("Headline (JSON)", open=False):
         details = gr.JSON(label="headline")
     outputs = [tables, plots, page, report_files, details, status]
-    event = run.click(handlers.submitted("evaluate"), None, None, queue=False, api_name=False).then(
-        handlers.evaluate,
-        [real, source, generated, kind, last_synthesis],
-        outputs,
-        api_name="evaluate",
-        concurrency_limit=1,  # reads and embeds whole datasets
-    )
-    cancel.click(handlers.cancel("evaluate", len(outputs)), None, outputs, cancels=[event], queue=False, api_name=False)
+    inputs = [real, source, generated, kind, last_synthesis]
+    _wire(
+        handlers, handlers.evaluate, inputs, outputs, run, cancel, "evaluate", 1
+    )  # 1: reads and embeds whole datasets
 
 
 def build_app(config: AppConfig | None = None) -> gr.Blocks:

@@ -8,6 +8,13 @@ NAME = "eval-editor"
 HELP = "identity, attribute and motion kept by edits; identity left by the anonymizer vs baselines (judge-scored)"
 
 
+# each part's default settings and what its --PART-method help says of the default
+_PARTS = {
+    "edit": (EDIT, "DDIM inversion or noising (default {})"),
+    "anonymize": (ANONYMIZE, "the anonymizer's (default {}: regenerated from fresh noise at strength 1)"),
+}
+
+
 def _names(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
@@ -25,15 +32,13 @@ def add_arguments(parser):
     parser.add_argument("--views-per-subject", type=int, default=3, help="source clips per subject (default 3)")
     parser.add_argument("--probe-condition", default="nm-05", help="condition of the source clips (default nm-05)")
     parser.add_argument("--view-shift", type=float, default=54.0, help="degrees of the view edit (default 54)")
-    parser.add_argument(
-        "--edit-strength", type=float, default=EDIT.strength, help=f"edit strength (default {EDIT.strength})"
-    )
-    parser.add_argument(
-        "--anonymize-strength",
-        type=float,
-        default=ANONYMIZE.strength,
-        help=f"anonymize strength (default {ANONYMIZE.strength})",
-    )
+    for part, (settings, _) in _PARTS.items():
+        parser.add_argument(
+            f"--{part}-strength",
+            type=float,
+            default=settings.strength,
+            help=f"{part} strength (default {settings.strength})",
+        )
     parser.add_argument("--steps", type=int, default=20, help="sampler steps (default 20)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance (default 2)")
     parser.add_argument(
@@ -42,15 +47,10 @@ def add_arguments(parser):
     parser.add_argument(
         "--weights", help="generator pipeline folder or bundled name to evaluate (default: the bundled one)"
     )
-    parser.add_argument(
-        "--edit-method", choices=METHODS, default=EDIT.method, help=f"DDIM inversion or noising (default {EDIT.method})"
-    )
-    parser.add_argument(
-        "--anonymize-method",
-        choices=METHODS,
-        default=ANONYMIZE.method,
-        help=f"the anonymizer's (default {ANONYMIZE.method}: regenerated from fresh noise at strength 1)",
-    )
+    for part, (settings, method_help) in _PARTS.items():
+        parser.add_argument(
+            f"--{part}-method", choices=METHODS, default=settings.method, help=method_help.format(settings.method)
+        )
     parser.add_argument("--max-attempts", type=int, default=3, help="anonymizer retries while it leaks (default 3)")
     parser.add_argument(
         "--baseline-strengths", type=_floats, default=[0.5, 1.0], help="blur / morphology strengths (default 0.5,1)"

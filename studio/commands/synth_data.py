@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from studio.commands._sampler_args import comma_list
+
 NAME = "synth-data"
 HELP = "render the procedural walker dataset (CASIA-B-like, OpenGait layout); resumes an interrupted run"
-
-
-def _list(text: str) -> list[str]:
-    return [item for item in text.replace(",", " ").split() if item]
 
 
 def add_arguments(parser):
     parser.add_argument("--out", required=True, help="dataset folder: new, empty, or an unfinished render to resume")
     parser.add_argument("--subjects", type=int, default=124, help="number of subjects, ids 001.. (default 124)")
     parser.add_argument(
-        "--conditions", type=_list, default=None, help="comma-separated, e.g. nm-01,bg-01,cl-01 (default CASIA-B's ten)"
+        "--conditions",
+        type=comma_list,
+        default=None,
+        help="comma-separated, e.g. nm-01,bg-01,cl-01 (default CASIA-B's ten)",
     )
     parser.add_argument(
         "--views",
-        type=_list,
+        type=comma_list,
         default=None,
         help="comma-separated degrees, any angle, e.g. 000,090,45.5 (default 000..180 by 18)",
     )

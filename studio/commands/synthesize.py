@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from studio.commands._sampler_args import comma_list
 from studio.commands._shard import report_share
 
 NAME = "synthesize"
 HELP = "generate novel identities × views × conditions as an OpenGait dataset with a manifest (judge-checked)"
 
 
-def _list(text: str) -> list[str]:
-    return [item for item in text.replace(",", " ").split() if item]
-
-
 def add_arguments(parser):
     parser.add_argument("--out", required=True, help="dataset folder to write (OpenGait layout + manifest.json)")
     parser.add_argument("--novel-ids", type=int, default=10, help="novel people to make (1-100, default 10)")
     parser.add_argument(
-        "--views", type=_list, default=["000", "036", "072", "090", "108", "144", "180"], help="e.g. 000,090,180"
+        "--views", type=comma_list, default=["000", "036", "072", "090", "108", "144", "180"], help="e.g. 000,090,180"
     )
-    parser.add_argument("--conditions", type=_list, default=["nm", "bg", "cl"], help="condition types: nm,bg,cl")
+    parser.add_argument("--conditions", type=comma_list, default=["nm", "bg", "cl"], help="condition types: nm,bg,cl")
     parser.add_argument("--frames", type=int, default=30, help="frames per clip (default 30)")
     parser.add_argument("--steps", type=int, default=20, help="sampler steps (default 20)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (default 2)")

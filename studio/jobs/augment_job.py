@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gaitdata import GaitDataError, Partition, read_partition, write_partition
 from gaitdata.atomic import ensure_outside
+from gaitdata.casia_b import CONDITION_TYPES
 from gaitdata.opengait import scan_opengait
 from generators.settings import EDIT
 from studio.jobs.clip_inputs import dataset_source
@@ -31,7 +32,6 @@ from studio.jobs.job_summary import AugmentSummary, JobSummary
 from studio.jobs.sharding import BATCH_CLIPS, Shard
 
 PARTITION = "partition.json"
-CONDITION_TYPES = ("nm", "bg", "cl")
 
 
 def _condition_types(add_conditions) -> list[str]:

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 from gaitdata import GaitDataError, write_pkl_sequence
 from studio.jobs.clip_tasks import ClipTask, person_of
 from studio.jobs.job_summary import JobShare, JobSummary, summarize
-from studio.jobs.sharding import JobFolder, Shard, current_shard, person_batches, person_groups
+from studio.jobs.sharding import OPENGAIT_LAYOUT, JobFolder, Shard, current_shard, person_batches, person_groups
 
 if TYPE_CHECKING:  # the scorer loads torch models: imported where a job starts
     from evaluation.clip_scores import ClipScorer
 
 logger = logging.getLogger(__name__)
 
-LAYOUT = "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]"
+LAYOUT = OPENGAIT_LAYOUT
 
 ProgressArg = Callable[[int, int], None] | bool | None
 

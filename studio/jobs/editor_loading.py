@@ -32,12 +32,12 @@ def load_editor(with_judge: bool = True, generator: str | Path | None = None):
     from generators.editor import GaitEditor
 
     try:
-        pipeline = generators.load_generator(generator or generators.BUNDLED_GENERATOR)
+        where = generators.resolve_generator(generator or generators.BUNDLED_GENERATOR)
+        pipeline = generators.load_generator(where)
     except FileNotFoundError as err:
         raise EditorUnavailable(
             f"generator weights not installed ({err}); train with `studio train-generator`"
         ) from None
-    where = generator or generators.WEIGHTS_DIR / generators.BUNDLED_GENERATOR
     if not with_judge:
         return GaitEditor(pipeline, bank=pipeline.identity_bank)
     if pipeline.identity_bank is None:

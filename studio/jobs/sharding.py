@@ -41,6 +41,8 @@ MANIFEST_ROWS = "manifest.jsonl"
 SHARD_ROWS = "manifest.shard-{index}-of-{count}.jsonl"  # index counted from 1
 SHARD_ROWS_GLOB = "manifest.shard-*-of-*.jsonl"
 BATCH_CLIPS = 64  # clips made together (their windows denoise in shared batches)
+# `manifest.json`'s "layout" line of a job that writes OpenGait clips (`JobFolder(layout=...)`)
+OPENGAIT_LAYOUT = "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]"
 # a process that finished its share waits at the end for the others: allow for uneven shares
 BARRIER_TIMEOUT = timedelta(hours=24)
 _SIZE_VARIABLES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
@@ -283,6 +285,7 @@ class JobFolder:
 
 __all__ = [
     "BATCH_CLIPS",
+    "OPENGAIT_LAYOUT",
     "JobFolder",
     "Shard",
     "current_shard",

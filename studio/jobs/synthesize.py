@@ -16,8 +16,9 @@ import numpy as np
 
 from gaitdata.casia_b import CONDITION_COVARIATES, CONDITION_TYPES
 from gaitdata.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
+from studio.jobs.sharding import OPENGAIT_LAYOUT
 
-LAYOUT = "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]"
+LAYOUT = OPENGAIT_LAYOUT
 MAX_IDENTITIES = 100
 # share of the starting noise common to one novel person's clips (`GaitGenerationPipeline.person_noise`).
 # Judge self rank-1 of 12 novel people × 22 clips: 24% at 0 (each clip its own noise), 81% at 0.9,
