@@ -22,14 +22,8 @@ from test_video import write_walker_clip
 
 from gaitdata import GaitDataError, load_opengait
 from studio.cli import main
-from studio.jobs.extract import (
-    MANIFEST_KIND,
-    MANIFEST_NAME,
-    VIDEO_SUFFIXES,
-    extract_video_to_dataset,
-    extract_videos_to_dataset,
-    video_files,
-)
+from studio.jobs.extract import MANIFEST_KIND, MANIFEST_NAME, extract_video_to_dataset
+from studio.jobs.extract_many import VIDEO_SUFFIXES, extract_videos_to_dataset, video_files
 from studio.jobs.sharding import _whole_rows  # a killed process's rows, a half-written last one left out
 
 TIMINGS = ("timings_s", "frames_per_s")  # the only fields that differ from run to run

@@ -76,7 +76,7 @@ def run(args) -> int:
 
     from gaitdata.walker_check import WalkerCheck
     from studio.commands._shard import report_share
-    from studio.jobs.extract import extract_videos_to_dataset
+    from studio.jobs.extract_many import extract_videos_to_dataset
 
     bar = tqdm(unit="frame", desc="extract", disable=args.no_progress)
 
