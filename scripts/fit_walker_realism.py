@@ -66,6 +66,15 @@ VIEW_GROUPS = {"000/180": ("000", "180"), "036/144": ("036", "144"), "090": ("09
 
 # (field, index into the pair or None for a scalar): additive step, (lowest, highest) allowed.
 KNOBS = {  # most telling first: a search cut short still has the big wins
+    # the second fit's shapes (front and back views: soft shoulders, arms over the torso, legs merged)
+    ("trunk_width", 0): (0.06, (0.7, 1.2)),
+    ("arm_inset", 1): (0.006, (0.0, 0.04)),
+    ("shoulder_drop", 1): (0.006, (0.0, 0.04)),
+    ("leg_inset", 1): (0.005, (0.0, 0.03)),
+    ("arm_inset", 0): (0.006, (0.0, 0.04)),
+    ("shoulder_drop", 0): (0.006, (0.0, 0.04)),
+    ("leg_inset", 0): (0.005, (0.0, 0.03)),
+    ("trunk_width", 1): (0.03, (0.0, 0.12)),
     # the spread across people and clips (the Fréchet distance's covariance term: walkers vary
     # 5-35 % more than real people per view after the first sweep)
     ("elevation", 0): (4.0, (0.0, 30.0)),
@@ -85,8 +94,8 @@ KNOBS = {  # most telling first: a search cut short still has the big wins
     ("shoe_scale", 1): (0.2, (0.8, 2.6)),
     ("sway_scale", 0): (0.5, (1.0, 6.0)),
     ("bag_drop", 1): (0.05, (0.0, 0.3)),
-    ("backpack_drop", 0): (0.04, (0.0, 0.25)),
-    ("backpack_drop", 1): (0.04, (0.0, 0.25)),
+    ("backpack_drop", 0): (0.06, (0.0, 0.5)),
+    ("backpack_drop", 1): (0.06, (0.0, 0.5)),
     ("arm_abduction", 0): (2.0, (-4.0, 14.0)),
     ("arm_abduction", 1): (1.0, (0.0, 6.0)),
     ("shoulder_scale", 0): (0.04, (0.7, 1.1)),
@@ -133,7 +142,7 @@ def _is_range(field: str) -> bool:
     return field in {
         "hair_volume", "bag_scale", "bag_drop", "backpack_drop", "top_looseness", "waist_fill", "sleeve_looseness",
         "trouser_looseness", "skirt_hem", "shoe_scale", "elevation", "person_px", "closing_px",
-        "blur_px", "threshold", "coarse_px", "shadow_size",
+        "blur_px", "threshold", "coarse_px", "shadow_size", "shoulder_drop", "arm_inset", "leg_inset",
     }  # fmt: skip
 
 

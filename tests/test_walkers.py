@@ -22,7 +22,7 @@ from gaitdata.walkers import (
 )
 from gaitdata.walkers.covariates import sample_bag, sample_coat
 from gaitdata.walkers.realism import CASIA_B_REFERENCE, mocap_gait_figures, procedural_gait_figures
-from gaitdata.walkers.style import WALKER_STYLES
+from gaitdata.walkers.style import CALIBRATED, WALKER_STYLES
 from studio.cli import main as studio_main
 
 CLEAN = {"edge_noise": 0.0, "hole_rate": 0.0, "shadow": 0.0}  # noise-free camera, for geometric checks
@@ -359,6 +359,11 @@ def test_calibrated_walkers_keep_their_ground_truth_semantics():
     assert person.style == "calibrated" and plain.style == "default" and plain.outfit is None
     # Everyday clothes belong to the person: every condition of one identity wears the same outfit.
     assert identity_for(0, "010", "calibrated").outfit == person.outfit
+    # The second fit's shapes (soft shoulders, torso breadth, merged legs) are drawn within the look.
+    outfit, look = person.outfit, CALIBRATED
+    assert look.shoulder_drop[0] <= outfit.shoulder_drop <= look.shoulder_drop[1]
+    assert look.leg_inset[0] <= outfit.leg_inset <= look.leg_inset[1]
+    assert look.arm_inset[0] <= outfit.arm_inset <= look.arm_inset[1] and outfit.trunk_width > 0.5
     nm, cl, bg = (_calibrated_clip("010", c).model_input() for c in ("nm-01", "cl-01", "bg-01"))
     assert cl.mean() > nm.mean() + 0.005, "a coat over the clothes adds foreground"
     band_nm, band_cl = nm[:, 30:44], cl[:, 30:44]

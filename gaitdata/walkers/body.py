@@ -80,6 +80,12 @@ class BlobSet:
         self.axes[i] = self.axes[i].copy()
         self.axes[i][:, :, 0] *= 1.0 + extra / np.maximum(length, 1e-9)
 
+    def shift(self, names: tuple[str, ...], offset: np.ndarray) -> None:
+        """Move the named blobs' centres by `offset` metres (`[3]` or `[T, 3]`); axes stay."""
+        for name in names:
+            i = self.names.index(name)
+            self.centres[i] = self.centres[i] + np.broadcast_to(offset, (self.frames, 3))
+
     def scale(self, names: tuple[str, ...], factor: float) -> None:
         """Scale every semi-axis of the named blobs by `factor` (centres stay)."""
         for name in names:

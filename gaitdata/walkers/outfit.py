@@ -34,6 +34,10 @@ class Outfit:
         hair: added radius round the head (hair volume).
         shoes: factor on the feet's size.
         shoulder_round: factor on the shoulder girdle's half-width (below 1: sloping, rounder shoulders).
+        shoulder_drop: how far the shoulder joints' volumes sit lower (soft, sloping shoulders).
+        arm_inset: how far the arms are moved in towards the body (they overlap a loose top).
+        trunk_width: factor on the torso's breadth, clothes included.
+        leg_inset: how far the legs are moved in towards each other (trousers merge them).
     """
 
     top: float
@@ -46,6 +50,10 @@ class Outfit:
     hair: float
     shoes: float
     shoulder_round: float = 1.0
+    shoulder_drop: float = 0.0
+    arm_inset: float = 0.0
+    trunk_width: float = 1.0
+    leg_inset: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,6 +76,17 @@ def sample_outfit(rng: np.random.Generator, female: bool, look: CalibratedLook) 
         hair=float(u(*look.hair_volume)),
         shoes=float(u(*look.shoe_scale)),
         shoulder_round=float(rng.normal(*look.shoulder_round)),
+        # The second fit's fields come from a stream jumped off `rng`: `rng`'s own draws stay as they were.
+        **_second_fit(np.random.Generator(rng.bit_generator.jumped()), look),
+    )
+
+
+def _second_fit(rng: np.random.Generator, look: CalibratedLook) -> dict:
+    return dict(
+        shoulder_drop=float(rng.uniform(*look.shoulder_drop)),
+        arm_inset=float(rng.uniform(*look.arm_inset)),
+        trunk_width=float(max(0.5, rng.normal(*look.trunk_width))),
+        leg_inset=float(rng.uniform(*look.leg_inset)),
     )
 
 
@@ -86,6 +105,15 @@ def dress_outfit(blobs: BlobSet, pose: BodyPose, outfit: Outfit, height: float) 
         blobs.inflate((f"{side}_ankle",), ankle)
         blobs.scale((f"{side}_heel", f"{side}_toe"), outfit.shoes)
     blobs.widen("shoulders", (outfit.shoulder_round - 1.0) * blobs.half_width("shoulders"))
+    for name in ("pelvis", "waist", "chest", "shoulders"):
+        blobs.widen(name, (outfit.trunk_width - 1.0) * blobs.half_width(name))
+    up, left = pose.torso_rotation[:, :, 1], pose.torso_rotation[:, :, 0]
+    for side, sign in SIDES:
+        blobs.shift((f"{side}_shoulder",), -outfit.shoulder_drop * h * up)
+        arm = tuple(f"{side}_{j}" for j in ("shoulder", "elbow", "wrist", "hand"))
+        blobs.shift(arm, -sign * outfit.arm_inset * h * left)
+        leg = tuple(f"{side}_{j}" for j in ("thigh", "knee", "ankle", "heel", "toe"))
+        blobs.shift(leg, np.array([-sign * outfit.leg_inset * h, 0.0, 0.0]))
     blobs.scale(("head", "head_back"), outfit.head_scale)
     blobs.inflate(("head_back",), outfit.hair * h)
     if outfit.lower == "skirt":
