@@ -83,20 +83,26 @@ def initialise_from(model: torch.nn.Module, model_config: dict, init: torch.nn.M
     own, theirs = model.state_dict(), init.state_dict()
     probe = build_recognizer(model_config, class_num=model.config.class_num + 1).state_dict()
     head = sorted(k for k in own if own[k].shape != probe[k].shape)  # the weights class_num shapes
-    mine = {k: v for k, v in model.config.items() if k != "class_num" and not k.startswith("_")}
-    other = {k: v for k, v in init.config.items() if k != "class_num" and not k.startswith("_")}
+    mine, other = _architecture(model.config), _architecture(init.config)
     same = type(init) is type(model) and all(
         k in theirs and theirs[k].shape == v.shape for k, v in own.items() if k not in head
     )
-    if not same or {k: tuple(v) if isinstance(v, list) else v for k, v in mine.items()} != {
-        k: tuple(v) if isinstance(v, list) else v for k, v in other.items()
-    }:
+    if not same or mine != other:
         raise ValueError(
             f"--init {init_name} is a {type(init).__name__}({_describe(other)}), but the config builds a "
             f"{type(model).__name__}({_describe(mine)}): fine-tuning needs the same architecture and size"
         )
     model.load_state_dict({k: (own[k] if k in head else theirs[k]) for k in own})
     return head
+
+
+def _architecture(config) -> dict:
+    """A model config's size and shape: every constructor argument but `class_num` (lists as tuples)."""
+    return {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in config.items()
+        if k != "class_num" and not k.startswith("_")
+    }
 
 
 def _describe(config: dict) -> str:
