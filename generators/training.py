@@ -28,6 +28,7 @@ from gaitdata.runtime import make_accelerator
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.data import FrameDataset, LatentClipDataset
 from generators.denoiser import CONDITION_NAMES, COVARIATE_CONDITIONS, IDENTITY_CONDITIONS, GaitLatentDenoiser
+from generators.identity_loss import ConditionerIdentityLoss, predicted_clean
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,8 @@ def _optimize(
     """The loop both trainings share: warm-up + cosine LR, progress bar, JSONL log, checkpoints.
 
     Args:
-        compute_loss: batch → scalar loss tensor.
+        compute_loss: batch → scalar loss tensor, or (loss, {name: float}) whose extra
+            numbers are logged beside it.
         name: the model's ("autoencoder", "denoiser"): its log records, its checkpoint folder
             `out_dir/checkpoint_<name>/` (`model/`, `optimizer.pt`), written every
             `config.checkpoint_every` steps and at the end (`config.steps`).
@@ -110,6 +112,7 @@ def _optimize(
     while step < total_steps:
         for batch in loader:
             loss = compute_loss(batch)
+            loss, extras = loss if isinstance(loss, tuple) else (loss, {})
             optimizer.zero_grad(set_to_none=True)
             accelerator.backward(loss)
             if clip_grad is not None:
@@ -122,7 +125,7 @@ def _optimize(
             bar.update(1)
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{loss.item():.4f}")
-                log.write(model=name, step=step, loss=loss.item(), seconds=time.time() - started)
+                log.write(model=name, step=step, loss=loss.item(), seconds=time.time() - started, **extras)
             if (step % checkpoint_every == 0 or step == total_steps) and accelerator.is_main_process:
                 save_checkpoint(step)
             if step >= total_steps:
@@ -307,9 +310,13 @@ class DenoiserTrainingConfig:
     num_train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
     prediction_type: str = "v_prediction"
-    bf16: bool = True  # bfloat16 autocast: the transformer's matmuls run ~2x faster on this CPU
+    bf16: bool = True  # bfloat16 autocast: ~2x faster on a CPU with AMX, SLOWER on one without
     checkpoint_every: int = 500
     seed: int = 0
+    # identity loss through the frozen conditioner (`generators.identity_loss`); 0 = off
+    identity_loss_weight: float = 0.0
+    identity_loss_clips: int = 8  # clips of a batch that take part at most (decoding costs)
+    identity_loss_max_timestep: int = 400  # only lower-noise steps take part
 
 
 def make_training_scheduler(config: DenoiserTrainingConfig) -> DDPMScheduler:
@@ -340,6 +347,26 @@ def _drop_conditions(present: torch.Tensor, config: DenoiserTrainingConfig, gene
     return present & keep
 
 
+def check_denoiser_init(wanted: dict, init: dict) -> None:
+    """Refuse to fine-tune from a denoiser of another architecture, naming both."""
+    keys = (
+        "latent_dim",
+        "identity_dim",
+        "width",
+        "depth",
+        "heads",
+        "reference_frames",
+        "motion_dim",
+        "standardize_identity",
+        "num_clothing",
+        "num_carrying",
+    )
+    differ = {k: (wanted.get(k), init.get(k)) for k in keys if wanted.get(k) != init.get(k)}
+    if differ:
+        described = ", ".join(f"{k}: config {a!r} vs init {b!r}" for k, (a, b) in differ.items())
+        raise ValueError(f"the init denoiser is another architecture than the config's ({described})")
+
+
 def _ema_model(ema: EMAModel, net: GaitLatentDenoiser) -> GaitLatentDenoiser:
     """A denoiser holding the EMA weights and the trained one's buffers (identity statistics)."""
     model = GaitLatentDenoiser.from_config(net.config)
@@ -355,11 +382,20 @@ def train_denoiser(
     config: DenoiserTrainingConfig | None = None,
     resume: bool = True,
     latent_dim: int | None = None,
+    init: GaitLatentDenoiser | None = None,
+    identity_loss: ConditionerIdentityLoss | None = None,
 ) -> tuple[GaitLatentDenoiser, dict]:
     """Train the latent denoiser with DDPM noising; writes `out_dir/denoiser/` (EMA weights).
 
+    Args:
+        init: a trained denoiser to start from (fine-tuning); its architecture must be the
+            config's (`check_denoiser_init`). The identity statistics are re-measured on `dataset`.
+        identity_loss: needed when `config.identity_loss_weight > 0`.
+
     Returns (EMA model, metrics).
     """
+    if config is not None and config.identity_loss_weight > 0 and identity_loss is None:
+        raise ValueError("identity_loss_weight > 0 needs an identity_loss (the conditioner and the autoencoder)")
     config = config or DenoiserTrainingConfig()
     out_dir, accelerator = _start_run(config, out_dir)
     latent_dim = latent_dim or dataset.latents[0].shape[1]
@@ -374,6 +410,9 @@ def train_denoiser(
         motion_dim=config.motion_dim,
         standardize_identity=config.standardize_identity,
     )
+    if init is not None:
+        check_denoiser_init(model.config, init.config)
+        model.load_state_dict(init.state_dict())
     if config.standardize_identity:
         model.set_identity_statistics(
             torch.from_numpy(dataset.identities[np.concatenate(list(dataset.references.values()))])
@@ -395,12 +434,15 @@ def train_denoiser(
     noise_scheduler = make_training_scheduler(config)
     model, optimizer, loader, net = _prepare(accelerator, model, optimizer, dataset, config, step)
 
+    identity_column = list(CONDITION_NAMES).index("identity")
+
     def compute_loss(batch):
         clean = batch["latents"]  # [b, t, d]
         noise = torch.randn_like(clean)
         t = torch.randint(0, config.num_train_timesteps, (clean.shape[0],), device=clean.device)
         noisy = noise_scheduler.add_noise(clean, noise, t)
         target = noise if config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, t)
+        keep = _drop_conditions(batch["present"], config)
         with accelerator.autocast():
             pred = model(
                 noisy,
@@ -410,11 +452,22 @@ def train_denoiser(
                 clothing=batch["clothing"],
                 carrying=batch["carrying"],
                 speed=batch["speed"],
-                condition_mask=_drop_conditions(batch["present"], config),
+                condition_mask=keep,
                 reference=batch.get("reference"),
                 motion=batch.get("motion"),
             )
-        return F.mse_loss(pred.float(), target)
+        mse = F.mse_loss(pred.float(), target)
+        if not config.identity_loss_weight:
+            return mse
+        rows = torch.nonzero(keep[:, identity_column] & (t < config.identity_loss_max_timestep)).flatten()
+        rows = rows[: config.identity_loss_clips]
+        if len(rows) == 0:
+            return mse, {"mse": mse.item()}
+        clean_pred = predicted_clean(
+            noisy[rows], pred[rows].float(), noise_scheduler.alphas_cumprod, t[rows], config.prediction_type
+        )
+        identity = identity_loss(clean_pred, clean[rows]).mean()
+        return mse + config.identity_loss_weight * identity, {"mse": mse.item(), "identity": identity.item()}
 
     seconds = _optimize(
         accelerator,

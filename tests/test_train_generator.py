@@ -56,3 +56,69 @@ def test_stages_resume_and_the_pipeline_generates(tiny_walkers, tmp_path):
     assert again.identity_bank.subjects == pipeline.identity_bank.subjects
     with pytest.raises(ValueError, match="stop_after"):
         train_generator(tiny_walkers, run, recipe, stop_after="everything")
+
+
+def test_fine_tuning_with_the_identity_loss_starts_from_the_init_and_refuses_another_architecture(
+    tiny_walkers, tmp_path
+):
+    conditioner = tmp_path / "conditioner"
+    GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=3).save_pretrained(
+        conditioner
+    )
+    small = dict(width=16, depth=1, heads=2, batch_size=4, reference_frames=4, motion_dim=3, standardize_identity=True)
+    recipe = GeneratorRecipe(
+        conditioner=str(conditioner),
+        autoencoder=AutoencoderTrainingConfig(latent_dim=16, channels=16, steps=4, batch_size=16),
+        denoiser=DenoiserTrainingConfig(steps=2, **small),
+        autoencoder_frames=500,
+        validation_frames=100,
+        references_per_subject=2,
+    )
+    base = tmp_path / "base"
+    train_generator(tiny_walkers, base, recipe)
+    tuned = GeneratorRecipe(
+        conditioner=str(conditioner),
+        autoencoder_from=str(base),
+        denoiser_from=str(base),
+        denoiser=DenoiserTrainingConfig(
+            steps=3, identity_loss_weight=1.0, identity_loss_clips=4, identity_loss_max_timestep=1000, **small
+        ),
+        validation_frames=100,
+        references_per_subject=2,
+    )
+    train_generator(tiny_walkers, tmp_path / "tuned", tuned)
+    before = load_generator(base / "pipeline", conditioner=GaitBase.from_pretrained(conditioner)).denoiser
+    after = load_generator(tmp_path / "tuned" / "pipeline", conditioner=GaitBase.from_pretrained(conditioner)).denoiser
+    fresh = type(before).from_config(before.config)
+    moved = [(a - b).abs().max().item() for a, b in zip(after.parameters(), before.parameters())]
+    from_fresh = [(a - f).abs().max().item() for a, f in zip(after.parameters(), fresh.parameters())]
+    assert 0 < max(moved) < max(from_fresh), "fine-tuning starts from the init's weights and moves them"
+    wider = GeneratorRecipe(
+        conditioner=str(conditioner),
+        autoencoder_from=str(base),
+        denoiser_from=str(base),
+        denoiser=DenoiserTrainingConfig(steps=1, **{**small, "width": 32}),
+        validation_frames=100,
+        references_per_subject=2,
+    )
+    with pytest.raises(ValueError, match="width: config 32 vs init 16"):
+        train_generator(tiny_walkers, tmp_path / "wider", wider)
+
+
+def test_the_identity_loss_is_zero_for_the_true_clip_and_pulls_only_the_prediction():
+    from generators.autoencoder import SilhouetteAutoencoder
+    from generators.identity_loss import ConditionerIdentityLoss
+
+    torch.manual_seed(0)
+    autoencoder = SilhouetteAutoencoder(latent_dim=16, channels=16)
+    conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=3)
+    loss = ConditionerIdentityLoss(autoencoder, conditioner)
+    loss.train()
+    assert not loss.conditioner.training and not any(p.requires_grad for p in loss.parameters())
+    clean = torch.randn(2, 6, 16)
+    predicted = (clean + torch.randn_like(clean)).requires_grad_(True)
+    assert torch.allclose(loss(clean, clean), torch.zeros(2), atol=1e-5)
+    value = loss(predicted, clean)
+    assert (value > 0).all()
+    value.sum().backward()
+    assert predicted.grad is not None and predicted.grad.abs().sum() > 0

@@ -12,6 +12,11 @@ def add_arguments(parser):
     parser.add_argument("--partition", help="partition JSON (default DATA/partition.json)")
     parser.add_argument("--extra-data", action="append", default=[], help="more datasets: every subject trains")
     parser.add_argument("--out", required=True, help="run folder; the pipeline lands in OUT/pipeline")
+    parser.add_argument(
+        "--init",
+        help="fine-tune: start the denoiser from this generator (a bundled name such as 'walkers', a pipeline "
+        "or run folder) and reuse its autoencoder; the config's denoiser architecture must match it",
+    )
     parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     parser.add_argument("--ae-steps", type=int, help="override the autoencoder's training steps")
     parser.add_argument("--steps", type=int, help="override the denoiser's training steps")
@@ -33,6 +38,9 @@ def run(args) -> int:
 
         torch.set_num_threads(args.threads)
     recipe = GeneratorRecipe.from_json(args.config)
+    if args.init:
+        recipe.autoencoder_from = recipe.autoencoder_from or args.init
+        recipe.denoiser_from = args.init
     if args.ae_steps:
         recipe.autoencoder.steps = args.ae_steps
     if args.steps:

@@ -52,6 +52,7 @@ class GeneratorRecipe:
     references_per_subject: int = 12  # clips per subject embedded as identity references
     latent_frames_per_clip: int = 40  # central frames of each clip encoded for the denoiser (windows are 30)
     autoencoder_from: str | None = None  # reuse this generator's autoencoder (folder or bundled name): no stage 1
+    denoiser_from: str | None = None  # start the denoiser from this generator's (folder or bundled name): fine-tuning
 
     @classmethod
     def from_json(cls, path: str | Path) -> GeneratorRecipe:
@@ -145,15 +146,21 @@ def _sample_frames(frames_list: list[np.ndarray], count: int, rng: np.random.Gen
     return np.stack([frames_list[c][p - offsets[c]] for c, p in zip(clip_of, picks)])
 
 
+def _generator_folder(name_or_path: str, part: str, setting: str) -> Path:
+    """The folder holding `part/` of a generator named by a bundled name, a pipeline or a run folder."""
+    from generators import WEIGHTS_DIR
+
+    try:
+        return resolve_model_folder(name_or_path, WEIGHTS_DIR, f"{part}/", f"folder with a {part}/")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{setting}: {err}") from None
+
+
 def _reuse_autoencoder(name_or_path: str, out_dir: Path, val_frames: np.ndarray) -> None:
     """Copy another generator's autoencoder into this run as stage 1, measured on this run's held-out frames."""
-    from generators import WEIGHTS_DIR
     from generators.autoencoder import SilhouetteAutoencoder
 
-    try:  # a generator (or a training run) folder holding autoencoder/, or a bundled generator's name
-        folder = resolve_model_folder(name_or_path, WEIGHTS_DIR, "autoencoder/", "folder with an autoencoder/")
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"autoencoder_from: {err}") from None
+    folder = _generator_folder(name_or_path, "autoencoder", "autoencoder_from")
     model = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder", torch_dtype=torch.float32)
     model.save_pretrained(out_dir / "autoencoder")
     metrics = {"reused_from": str(name_or_path), **reconstruction_iou(model, val_frames)}
@@ -250,8 +257,21 @@ def train_generator(
         embedded=embedded,
     )
 
-    # 4. the denoiser
-    denoiser, dn_metrics = train_denoiser(dataset, out_dir, recipe.denoiser, resume=resume)
+    # 4. the denoiser (from scratch, or fine-tuned from another generator's)
+    init = None
+    if recipe.denoiser_from is not None:
+        from generators.denoiser import GaitLatentDenoiser
+
+        folder = _generator_folder(recipe.denoiser_from, "denoiser", "denoiser_from")
+        init = GaitLatentDenoiser.from_pretrained(folder / "denoiser", torch_dtype=torch.float32)
+    identity_loss = None
+    if dn.identity_loss_weight > 0:
+        from generators.identity_loss import ConditionerIdentityLoss
+
+        identity_loss = ConditionerIdentityLoss(autoencoder, conditioner)
+    denoiser, dn_metrics = train_denoiser(
+        dataset, out_dir, recipe.denoiser, resume=resume, init=init, identity_loss=identity_loss
+    )
 
     # 5. the pipeline folder, with a sampler matching the training noise schedule
     scheduler = DPMSolverMultistepScheduler(

@@ -1,0 +1,66 @@
+"""An identity loss for the denoiser: the CONDITIONER's features of the decoded prediction.
+
+The latent MSE treats every latent number alike; the body shape that tells one person from
+another is a small part of it, and cross-view shape is what the denoiser learns least well.
+This loss decodes the denoiser's clean-clip prediction to silhouettes and compares the frozen
+conditioner's embedding of them with its embedding of the decoded true clip, so that errors a
+recognizer would notice cost more. It goes through the conditioner, never the judge: the judge
+scores identity and must stay out of training.
+
+Only low-noise steps take part (at high noise the prediction is the blurry mean of many people
+and an identity pull there only sharpens the mean), and only clips whose identity condition
+was kept (a clip generated without identity cannot be asked to be somebody).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from generators.autoencoder import SilhouetteAutoencoder
+
+
+class ConditionerIdentityLoss(nn.Module):
+    """`1 − cosine` between conditioner embeddings of predicted and true clips, per clip.
+
+    Args:
+        autoencoder: the generator's frame autoencoder (its decoder turns latents into frames).
+        conditioner: the recognizer whose embedding conditions the generator; called as
+            `conditioner(silhouettes [n, t, 64, 44] in [0, 1]).embeddings`.
+
+    Both stay frozen and in eval mode (their batch-norm statistics are not touched).
+    """
+
+    def __init__(self, autoencoder: SilhouetteAutoencoder, conditioner: nn.Module):
+        super().__init__()
+        self.autoencoder = autoencoder.eval().requires_grad_(False)
+        self.conditioner = conditioner.eval().requires_grad_(False)
+
+    def train(self, mode: bool = True):  # frozen networks stay in eval mode inside a training model
+        return super().train(False)
+
+    def _embed(self, latents: torch.Tensor) -> torch.Tensor:
+        """Frame latents `[n, t, d]` → unit-norm flattened embeddings `[n, E]`."""
+        n, t, d = latents.shape
+        frames = self.autoencoder.decode(latents.reshape(n * t, d).float())  # [n*t, 1, 64, 44]
+        embeddings = self.conditioner(frames.reshape(n, t, *frames.shape[-2:])).embeddings
+        return F.normalize(embeddings.reshape(n, -1).float(), dim=-1)
+
+    def forward(self, predicted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+        """Predicted and true clean latents `[n, t, d]` → loss per clip `[n]` (0 = same embedding)."""
+        with torch.no_grad():
+            target = self._embed(clean)
+        return 1.0 - (self._embed(predicted) * target).sum(-1)
+
+
+def predicted_clean(
+    noisy: torch.Tensor, prediction: torch.Tensor, alphas_cumprod: torch.Tensor, t: torch.Tensor, prediction_type: str
+) -> torch.Tensor:
+    """The clean latents a denoiser's output implies at timesteps `t` (DDPM parametrisation)."""
+    a = alphas_cumprod.to(noisy.device)[t].float().view(-1, *([1] * (noisy.dim() - 1)))
+    if prediction_type == "v_prediction":
+        return a.sqrt() * noisy - (1 - a).sqrt() * prediction
+    if prediction_type == "epsilon":
+        return (noisy - (1 - a).sqrt() * prediction) / a.sqrt()
+    raise ValueError(f"prediction_type must be 'v_prediction' or 'epsilon', got {prediction_type!r}")
