@@ -7,9 +7,10 @@ conditioner's embedding of them with its embedding of the decoded true clip, so 
 recognizer would notice cost more. It goes through the conditioner, never the judge: the judge
 scores identity and must stay out of training.
 
-Only low-noise steps take part (at high noise the prediction is the blurry mean of many people
-and an identity pull there only sharpens the mean), and only clips whose identity condition
-was kept (a clip generated without identity cannot be asked to be somebody).
+Only clips whose identity condition was kept take part (a clip generated without identity
+cannot be asked to be somebody), up to `identity_loss_clips` per batch, at timesteps below
+`identity_loss_max_timestep`: at high noise the prediction is the mean of the people the
+conditions allow, and pulling that mean towards the person is the point of the loss.
 """
 
 from __future__ import annotations
@@ -22,30 +23,40 @@ from generators.autoencoder import SilhouetteAutoencoder
 
 
 class ConditionerIdentityLoss(nn.Module):
-    """`1 − cosine` between conditioner embeddings of predicted and true clips, per clip.
+    """`1 − cosine` between standardised conditioner embeddings of predicted and true clips, per clip.
+
+    Raw walker embeddings point almost the same way (cosine ~0.97 between people), so a plain
+    cosine hardly tells people apart; standardised per dimension on the training people's
+    embeddings (as the denoiser's identity input is), people differ at cosine ~0.
 
     Args:
         autoencoder: the generator's frame autoencoder (its decoder turns latents into frames).
         conditioner: the recognizer whose embedding conditions the generator; called as
             `conditioner(silhouettes [n, t, 64, 44] in [0, 1]).embeddings`.
+        statistics: unit-norm flattened training embeddings `[N, E]` (`normalize_identity`),
+            for the per-dimension mean and scale.
 
-    Both stay frozen and in eval mode (their batch-norm statistics are not touched).
+    Both networks stay frozen and in eval mode (their batch-norm statistics are not touched).
     """
 
-    def __init__(self, autoencoder: SilhouetteAutoencoder, conditioner: nn.Module):
+    def __init__(self, autoencoder: SilhouetteAutoencoder, conditioner: nn.Module, statistics: torch.Tensor):
         super().__init__()
         self.autoencoder = autoencoder.eval().requires_grad_(False)
         self.conditioner = conditioner.eval().requires_grad_(False)
+        statistics = torch.as_tensor(statistics, dtype=torch.float32)
+        self.register_buffer("mean", statistics.mean(0))
+        self.register_buffer("scale", 1.0 / statistics.std(0).clamp(min=1e-4))
 
     def train(self, mode: bool = True):  # frozen networks stay in eval mode inside a training model
         return super().train(False)
 
     def _embed(self, latents: torch.Tensor) -> torch.Tensor:
-        """Frame latents `[n, t, d]` → unit-norm flattened embeddings `[n, E]`."""
+        """Frame latents `[n, t, d]` → standardised, then unit-norm, embeddings `[n, E]`."""
         n, t, d = latents.shape
         frames = self.autoencoder.decode(latents.reshape(n * t, d).float())  # [n*t, 1, 64, 44]
         embeddings = self.conditioner(frames.reshape(n, t, *frames.shape[-2:])).embeddings
-        return F.normalize(embeddings.reshape(n, -1).float(), dim=-1)
+        unit = F.normalize(embeddings.reshape(n, -1).float(), dim=-1)
+        return F.normalize((unit - self.mean) * self.scale, dim=-1)
 
     def forward(self, predicted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         """Predicted and true clean latents `[n, t, d]` → loss per clip `[n]` (0 = same embedding)."""

@@ -112,7 +112,9 @@ def test_the_identity_loss_is_zero_for_the_true_clip_and_pulls_only_the_predicti
     torch.manual_seed(0)
     autoencoder = SilhouetteAutoencoder(latent_dim=16, channels=16)
     conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=3)
-    loss = ConditionerIdentityLoss(autoencoder, conditioner)
+    loss = ConditionerIdentityLoss(
+        autoencoder, conditioner, torch.nn.functional.normalize(torch.randn(10, 256), dim=-1)
+    )
     loss.train()
     assert not loss.conditioner.training and not any(p.requires_grad for p in loss.parameters())
     clean = torch.randn(2, 6, 16)

@@ -268,7 +268,7 @@ def train_generator(
     if dn.identity_loss_weight > 0:
         from generators.identity_loss import ConditionerIdentityLoss
 
-        identity_loss = ConditionerIdentityLoss(autoencoder, conditioner)
+        identity_loss = ConditionerIdentityLoss(autoencoder, conditioner, torch.from_numpy(identities[embedded]))
     denoiser, dn_metrics = train_denoiser(
         dataset, out_dir, recipe.denoiser, resume=resume, init=init, identity_loss=identity_loss
     )
