@@ -11,6 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gaitdata import GaitSequence
+from gaitdata.runtime import fast_bf16
 from gaitdata.sequence import crop_to_model_input
 
 DEFAULT_MAX_FRAMES = 300
@@ -56,7 +57,9 @@ class EmbedMixin:
             max_frames: frames used per sequence at most (a centred window); None = all.
             batch_frames: frames pushed through the network per call (sequences of different
                 lengths share a call; a longer sequence goes alone).
-            bf16: run under bfloat16 autocast (faster on CPUs with AMX / AVX512-BF16).
+            bf16: run under bfloat16 autocast where it is native (a GPU, a CPU with AMX /
+                AVX512-BF16: `gaitdata.runtime.fast_bf16`); elsewhere it would be several
+                times slower, and float32 runs instead.
             progress: show a tqdm bar.
 
         Returns:
@@ -70,6 +73,7 @@ class EmbedMixin:
         device = next(self.parameters()).device
         if device.type == "cpu":
             self.to(memory_format=torch.channels_last)  # oneDNN convs: ~2x faster on CPU, same numbers
+        bf16 = bf16 and fast_bf16(device.type)
         autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
         out = []
         bar = tqdm(total=len(clips), desc="embedding", unit="seq", disable=not progress, leave=False)
