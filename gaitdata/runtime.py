@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
+
+logger = logging.getLogger(__name__)
 
 
 def make_accelerator(mixed_precision: str = "no"):
@@ -12,10 +15,18 @@ def make_accelerator(mixed_precision: str = "no"):
     settings ("AcceleratorState has already been initialized"); a process that trains several
     models in turn (`studio train-generator`, a notebook, the test suite) would then fail. Outside
     a distributed launch, that state is safe to reset between runs, so it is reset here.
+
+    A config's "bf16" asks for speed: where bfloat16 is emulated (`fast_bf16`) the run trains in
+    float32 instead, and says so.
     """
+    import torch
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState, PartialState
 
+    device_type = "cuda" if torch.cuda.is_available() else "cpu"
+    if mixed_precision == "bf16" and not fast_bf16(device_type):
+        logger.info("bf16 asked for, but this %s has no native bfloat16: training in float32", device_type)
+        mixed_precision = "no"
     distributed = PartialState._shared_state and PartialState().num_processes > 1
     if AcceleratorState._shared_state and not distributed:
         AcceleratorState._reset_state(reset_partial_state=True)

@@ -1,9 +1,19 @@
-"""Training loops for the frame autoencoder and the latent denoiser.
+"""Training of the frame autoencoder and the latent denoiser, through the one training loop.
 
-Both loops are accelerate's: on one CPU they need no set-up at all; `accelerate launch` runs the
-same code on several GPUs. The models do not know they are being trained. Checkpoints are
-safetensors (models) plus a `torch.save`d optimizer state read back with `weights_only=True`;
-a run resumes from its last checkpoint.
+The optimisation steps, warm-up + cosine LR, the progress bar, the log and checkpoints are
+`gaitdata.training_loop.TrainingLoop`'s (on accelerate: one CPU with no set-up, several GPUs under
+`accelerate launch`), the same loop the recognizers train with; the models do not know they are
+being trained. Here: what each step computes, the EMA of the denoiser, and the final folders.
+
+A run folder (`studio.jobs.train_generator`) holds both trainings, by name:
+    log.jsonl                               the records of both ("model": "autoencoder" / "denoiser")
+    checkpoints/autoencoder/step-N/         model/ + training_state.pt (optimizer, scheduler, RNGs)
+    checkpoints/denoiser/step-N/            model/ + ema/ (the EMA weights, a model folder) +
+                                            training_state.pt (… and the EMA state)
+    autoencoder/, denoiser/                 the final models (the denoiser: its EMA weights)
+    autoencoder_metrics.json, denoiser_metrics.json
+A run resumes from its last checkpoints. A checkpoint of the layout before (`checkpoint_<name>/`:
+model/, ema/, optimizer.pt) is copied into this layout when resumed; its RNG state was not kept.
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,7 +34,8 @@ from diffusers.training_utils import EMAModel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from gaitdata.runtime import make_accelerator
+from gaitdata.runtime import fast_bf16, make_accelerator
+from gaitdata.training_loop import STATE_FILE, TrainingLoop, append_log, checkpoints_folder, latest_checkpoint
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.data import FrameDataset, LatentClipDataset
 from generators.denoiser import CONDITION_NAMES, COVARIATE_CONDITIONS, IDENTITY_CONDITIONS, GaitLatentDenoiser
@@ -40,98 +51,68 @@ def _cosine_lr(step: int, total: int, warmup: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-class _Log:
-    """Appends one JSON object per line to `log.jsonl` in the run folder."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / "log.jsonl"
-
-    def write(self, **record) -> None:
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
-
-
-def _save_optimizer(path: Path, optimizer, step: int) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"optimizer": optimizer.state_dict(), "step": step}, tmp)
-    tmp.replace(path)
-
-
-def _load_optimizer(path: Path, optimizer) -> int:
-    state = torch.load(path, weights_only=True)
-    optimizer.load_state_dict(state["optimizer"])
-    return int(state["step"])
-
-
-def _optimize(
+def _training_loop(
     accelerator: Accelerator,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    loader: DataLoader,
-    compute_loss,
     name: str,
-    step: int,
     config: AutoencoderTrainingConfig | DenoiserTrainingConfig,
     out_dir: Path,
-    *,
-    clip_grad: float | None = None,
-    after_step=None,
-    save_extra=None,
-) -> float:
-    """The loop both trainings share: warm-up + cosine LR, progress bar, JSONL log, checkpoints.
+    resume: bool,
+    **settings,
+) -> TrainingLoop:
+    """The loop of model `name` ("autoencoder", "denoiser"): warm-up + cosine LR over `config.steps`,
+    a checkpoint every `config.checkpoint_every` steps; resumed from its last checkpoint when asked
+    and there is one (`settings`: the loop's `clip_grad`, `state`, `save_extra`)."""
+    loop = TrainingLoop(
+        accelerator,
+        model,
+        optimizer,
+        out_dir=out_dir,
+        name=name,
+        total_steps=config.steps,
+        lr_factor=lambda step: _cosine_lr(step, config.steps, config.warmup),
+        checkpoint_every=config.checkpoint_every,
+        keep_checkpoints=1,
+        **settings,
+    )
+    if resume:
+        if accelerator.is_main_process:
+            _adopt_old_checkpoint(out_dir, name, config)
+        accelerator.wait_for_everyone()
+        if loop.resume():
+            logger.info("resumed %s training at step %d", name, loop.step)
+    return loop
 
-    Args:
-        compute_loss: batch → scalar loss tensor, or (loss, {name: float}) whose extra
-            numbers are logged beside it.
-        name: the model's ("autoencoder", "denoiser"): its log records, its checkpoint folder
-            `out_dir/checkpoint_<name>/` (`model/`, `optimizer.pt`), written every
-            `config.checkpoint_every` steps and at the end (`config.steps`).
-        step: the step to start from (a resumed run's).
-        config: the training's; its `steps`, `warmup` and `checkpoint_every` are read.
-        out_dir: run folder (`log.jsonl`).
-        after_step: called after each optimizer step (e.g. the EMA update).
-        save_extra: called with the checkpoint folder after the model is saved into it, before
-            the optimizer (e.g. to save the EMA weights).
 
-    Returns:
-        Seconds spent.
-    """
-    total_steps, warmup, checkpoint_every, log = config.steps, config.warmup, config.checkpoint_every, _Log(out_dir)
-    ckpt = out_dir / f"checkpoint_{name}"
-
-    def save_checkpoint(at_step: int) -> None:
-        accelerator.unwrap_model(model).save_pretrained(ckpt / "model")
-        if save_extra is not None:
-            save_extra(ckpt)
-        _save_optimizer(ckpt / "optimizer.pt", optimizer, at_step)
-
-    lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _cosine_lr(s + step, total_steps, warmup))
-    bar = tqdm(total=total_steps, initial=step, desc=name, disable=not accelerator.is_main_process)
-    started = time.time()
-    model.train()
-    while step < total_steps:
-        for batch in loader:
-            loss = compute_loss(batch)
-            loss, extras = loss if isinstance(loss, tuple) else (loss, {})
-            optimizer.zero_grad(set_to_none=True)
-            accelerator.backward(loss)
-            if clip_grad is not None:
-                accelerator.clip_grad_norm_(model.parameters(), clip_grad)
-            optimizer.step()
-            lr_scheduler.step()
-            if after_step is not None:
-                after_step()
-            step += 1
-            bar.update(1)
-            if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}")
-                log.write(model=name, step=step, loss=loss.item(), seconds=time.time() - started, **extras)
-            if (step % checkpoint_every == 0 or step == total_steps) and accelerator.is_main_process:
-                save_checkpoint(step)
-            if step >= total_steps:
-                break
-    bar.close()
-    return time.time() - started
+def _adopt_old_checkpoint(out_dir: Path, name: str, config) -> None:
+    """Copy a checkpoint of the layout before (`checkpoint_<name>/`: model/, ema/, optimizer.pt with
+    {"optimizer", "step"}) into the loop's (`checkpoints/<name>/step-N/`), so that such a run resumes.
+    Nothing is done when there is none, or when the run has a checkpoint of the loop's already."""
+    old = out_dir / f"checkpoint_{name}"
+    if not (old / "optimizer.pt").is_file() or latest_checkpoint(out_dir, name) is not None:
+        return
+    saved = torch.load(old / "optimizer.pt", map_location="cpu", weights_only=True)
+    step = int(saved["step"])
+    lrs = [group["lr"] for group in saved["optimizer"]["param_groups"]]
+    # the LR schedule is a function of the step: its position is all a scheduler state holds
+    scheduler = {"last_epoch": step, "_last_lr": lrs, "lr_lambdas": [None] * len(lrs)}
+    state = {"step": step, "optimizer": saved["optimizer"], "scheduler": scheduler}
+    if name == "denoiser":
+        if not (old / "ema").is_dir():
+            raise FileNotFoundError(f"{old}: a denoiser checkpoint of the layout before without its ema/ folder")
+        ema = EMAModel(GaitLatentDenoiser.from_pretrained(old / "ema").parameters(), decay=config.ema_decay)
+        ema.optimization_step = step
+        state["ema"] = ema.state_dict()
+    folder = checkpoints_folder(out_dir, name) / f"step-{step:06d}"
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for part in ("model", "ema"):
+        if (old / part).is_dir():
+            shutil.copytree(old / part, tmp / part)
+    torch.save(state, tmp / STATE_FILE)
+    tmp.rename(folder)
+    logger.warning("%s (the checkpoint layout before) copied to %s to resume from; it may be deleted", old, folder)
 
 
 def _start_run(
@@ -144,18 +125,15 @@ def _start_run(
     return out_dir, make_accelerator("bf16" if config.bf16 else "no")
 
 
-def _prepare(accelerator: Accelerator, model, optimizer, dataset, config, step: int):
-    """(model, optimizer, loader, unwrapped model) prepared by `accelerator`; the loader shuffles
-    `config.batch_size` batches by `config.seed + step`, so a resumed run draws new ones."""
-    loader = DataLoader(
+def _loader(dataset, config, step: int) -> DataLoader:
+    """`config.batch_size` batches, shuffled by `config.seed + step` (a resumed run draws new ones)."""
+    return DataLoader(
         dataset,
         batch_size=config.batch_size,
         shuffle=True,
         drop_last=True,
         generator=torch.Generator().manual_seed(config.seed + step),
     )
-    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    return model, optimizer, loader, accelerator.unwrap_model(model)
 
 
 # ---- autoencoder -------------------------------------------------------------------------
@@ -232,30 +210,23 @@ def train_autoencoder(
 
     Args:
         train_frames, val_frames: `uint8 [N, 64, 44]` (val frames from held-out subjects).
-        out_dir: run folder (checkpoints, log.jsonl, final model).
-        resume: continue from `out_dir/checkpoint_autoencoder/` when present.
+        out_dir: run folder (checkpoints, log.jsonl, final model; layout in the module docstring).
+        resume: continue from the last checkpoint in `out_dir/checkpoints/autoencoder/` when present.
     """
     config = config or AutoencoderTrainingConfig()
     out_dir, accelerator = _start_run(config, out_dir)
     model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=config.channels)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
-    ckpt = out_dir / "checkpoint_autoencoder"
-    step = 0
-    if resume and (ckpt / "optimizer.pt").exists():
-        model = SilhouetteAutoencoder.from_pretrained(ckpt / "model")
-        optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
-        step = _load_optimizer(ckpt / "optimizer.pt", optimizer)
-        logger.info("resumed autoencoder training at step %d", step)
-    model, optimizer, loader, net = _prepare(accelerator, model, optimizer, FrameDataset(train_frames), config, step)
+    loop = _training_loop(accelerator, model, optimizer, "autoencoder", config, out_dir, resume)
 
-    def compute_loss(x):
+    def compute_loss(_, x):  # the unwrapped model's encode / decode_logits
         with accelerator.autocast():
-            z = net.encode(x)
-            logits = net.decode_logits(z + config.latent_noise * torch.randn_like(z))
+            z = model.encode(x)
+            logits = model.decode_logits(z + config.latent_noise * torch.randn_like(z))
         return reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
 
-    seconds = _optimize(accelerator, model, optimizer, loader, compute_loss, "autoencoder", step, config, out_dir)
-    model = accelerator.unwrap_model(model).eval()
+    seconds = loop.run(_loader(FrameDataset(train_frames), config, loop.step), compute_loss)
+    model.eval()
     model.register_to_config(scaling_factor=1.0)
     model.register_to_config(scaling_factor=fit_latent_scale(model, train_frames))
     metrics = reconstruction_iou(model, val_frames)
@@ -263,7 +234,7 @@ def train_autoencoder(
     metrics["config"] = asdict(config)
     model.save_pretrained(out_dir / "autoencoder")
     (out_dir / "autoencoder_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    _Log(out_dir).write(model="autoencoder", **{k: v for k, v in metrics.items() if k != "config"})
+    append_log(loop.log_path, {"model": "autoencoder", **{k: v for k, v in metrics.items() if k != "config"}})
     return model, metrics
 
 
@@ -271,7 +242,9 @@ def train_autoencoder(
 def encode_sequences(
     model: SilhouetteAutoencoder, frames_list: list[np.ndarray], batch: int = 1024, bf16: bool = True
 ) -> list[np.ndarray]:
-    """Each `uint8 [T_i, 64, 44]` clip → `float32 [T_i, latent_dim]` latents (bf16 autocast: ~2x faster)."""
+    """Each `uint8 [T_i, 64, 44]` clip → `float32 [T_i, latent_dim]` latents (bf16 autocast where it
+    is native, `fast_bf16`: ~2x faster there; emulated it is 6x slower, measured, so float32 runs)."""
+    bf16 = bf16 and fast_bf16("cpu")
     model.eval()
     lengths = [len(f) for f in frames_list]
     flat = np.concatenate(frames_list)
@@ -417,26 +390,26 @@ def train_denoiser(
         model.set_identity_statistics(
             torch.from_numpy(dataset.identities[np.concatenate(list(dataset.references.values()))])
         )
-    ckpt = out_dir / "checkpoint_denoiser"
-    step = 0
-    if resume and (ckpt / "optimizer.pt").exists():
-        model = GaitLatentDenoiser.from_pretrained(ckpt / "model")
     ema = EMAModel(model.parameters(), decay=config.ema_decay, model_cls=GaitLatentDenoiser, model_config=model.config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
-    if resume and (ckpt / "optimizer.pt").exists():
-        step = _load_optimizer(ckpt / "optimizer.pt", optimizer)
-        ema_model = GaitLatentDenoiser.from_pretrained(ckpt / "ema")
-        ema = EMAModel(
-            ema_model.parameters(), decay=config.ema_decay, model_cls=GaitLatentDenoiser, model_config=model.config
-        )
-        ema.optimization_step = step
-        logger.info("resumed denoiser training at step %d", step)
+    loop = _training_loop(
+        accelerator,
+        model,
+        optimizer,
+        "denoiser",
+        config,
+        out_dir,
+        resume,
+        clip_grad=1.0,
+        state={"ema": ema},
+        save_extra=lambda folder: _ema_model(ema, model).save_pretrained(folder / "ema"),
+    )
+    ema.decay = config.ema_decay  # the config's, also for a resumed run
+    ema.to(accelerator.device)  # beside the weights it averages once they are prepared
     noise_scheduler = make_training_scheduler(config)
-    model, optimizer, loader, net = _prepare(accelerator, model, optimizer, dataset, config, step)
-
     identity_column = list(CONDITION_NAMES).index("identity")
 
-    def compute_loss(batch):
+    def compute_loss(prepared, batch):
         clean = batch["latents"]  # [b, t, d]
         noise = torch.randn_like(clean)
         t = torch.randint(0, config.num_train_timesteps, (clean.shape[0],), device=clean.device)
@@ -444,7 +417,7 @@ def train_denoiser(
         target = noise if config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, t)
         keep = _drop_conditions(batch["present"], config)
         with accelerator.autocast():
-            pred = model(
+            pred = prepared(
                 noisy,
                 t,
                 identity=batch["identity"],
@@ -469,21 +442,10 @@ def train_denoiser(
         identity = identity_loss(clean_pred, clean[rows]).mean()
         return mse + config.identity_loss_weight * identity, {"mse": mse.item(), "identity": identity.item()}
 
-    seconds = _optimize(
-        accelerator,
-        model,
-        optimizer,
-        loader,
-        compute_loss,
-        "denoiser",
-        step,
-        config,
-        out_dir,
-        clip_grad=1.0,
-        after_step=lambda: ema.step(net.parameters()),
-        save_extra=lambda folder: _ema_model(ema, net).save_pretrained(folder / "ema"),
+    seconds = loop.run(
+        _loader(dataset, config, loop.step), compute_loss, after_step=lambda: ema.step(model.parameters())
     )
-    final = _ema_model(ema, accelerator.unwrap_model(model))
+    final = _ema_model(ema, model)
     final.eval().save_pretrained(out_dir / "denoiser")
     metrics = {
         "train_seconds": seconds,

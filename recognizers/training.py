@@ -1,16 +1,20 @@
-"""Training loops for the recognizers and the covariate classifier, on accelerate.
+"""Training of the recognizers and the covariate classifier, through the one training loop.
 
-`Accelerator()` runs the same loop on one CPU with no distributed set-up and on several GPUs
-under `accelerate launch`. The loop owns optimisation, checkpoints and logs; the model only
-maps clips to embeddings, and evaluation comes in as a callback (`evaluate_fn`) so this module
-never imports `evaluation`.
+The optimisation steps, the progress bar, the log, evaluation on the way and checkpoints are
+`gaitdata.training_loop.TrainingLoop`'s (on accelerate: one CPU with no set-up, several GPUs under
+`accelerate launch`), the same loop the generators train with. Here: what a recognizer is built
+from (config sections), its losses on P×K batches, its LR schedule, the curves. Evaluation comes
+in as a callback (`evaluate_fn`), so this module never imports `evaluation`.
 
-Output folder of `train_recognizer`:
-    config.json          the training config as run (with the overrides applied)
-    log.jsonl            one JSON record per logged step / evaluation
-    curves.png           loss and rank-1 curves
-    checkpoints/step-N/  model/ (save_pretrained) + training_state.pt (optimizer, scheduler, RNGs)
-    model/               the final weights (a folder `from_pretrained` reads)
+Output folder of `train_recognizer` (the checkpoint layout is the loop's, by the name "recognizer"):
+    config.json                          the training config as run (with the overrides applied)
+    log.jsonl                            one JSON record per logged step / evaluation
+    curves.png                           loss and rank-1 curves
+    checkpoints/recognizer/step-N/       model/ (save_pretrained) + training_state.pt (optimizer,
+                                         scheduler, RNGs, the batch sampler's random states)
+    model/                               the final weights (a folder `from_pretrained` reads)
+A run of the layout before (`checkpoints/step-N/`) is moved into this one when it is resumed.
+`train_covariate_classifier` writes `log.jsonl` and `model/` (no checkpoints: it takes seconds).
 """
 
 from __future__ import annotations
@@ -20,16 +24,15 @@ import json
 import logging
 import math
 import os
-import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from gaitdata.runtime import make_accelerator
+from gaitdata.training_loop import STATE_FILE, TrainingLoop, checkpoints_folder, read_log, step_folders
+from gaitdata.training_loop import latest_checkpoint as latest_checkpoint_of
 from recognizers.covariates import CovariateClassifier, covariate_targets
 from recognizers.data import ClipAugment, ClipBatches, ClipStore, sample_clip
 from recognizers.gaitbase import GaitBase
@@ -40,7 +43,8 @@ from recognizers.losses import LossAggregator
 logger = logging.getLogger(__name__)
 
 RECOGNIZER_TYPES = {"GaitBase": GaitBase, "GaitSet": GaitSet, "GEINet": GEINet}
-STATE_FILE = "training_state.pt"
+NAME = "recognizer"  # the model's name in the run folder's log and checkpoints
+COVARIATE_HEADS = ("view", "clothing", "carrying")
 
 
 def read_config(path: str | os.PathLike) -> dict:
@@ -121,9 +125,10 @@ def build_optimizer(model: torch.nn.Module, config: dict) -> torch.optim.Optimiz
     raise ValueError(f"optimizer type must be 'sgd', 'adam' or 'adamw', got {kind!r}")
 
 
-def build_scheduler(optimizer, config: dict, total_steps: int):
-    """Linear warm-up, then steps down by `gamma` at `milestones` given as fractions of the run
-    (so `--steps` rescales the schedule), or a cosine decay."""
+def lr_schedule(config: dict, total_steps: int) -> Callable[[int], float]:
+    """The config's `scheduler` section as step → LR factor: linear warm-up, then steps down by
+    `gamma` at `milestones` given as fractions of the run (so `--steps` rescales the schedule),
+    or a cosine decay."""
     warmup = config.get("warmup_steps", 0)
     kind = config.get("type", "multistep")
     milestones = [round(f * total_steps) for f in config.get("milestones", [0.6, 0.85])]
@@ -136,41 +141,31 @@ def build_scheduler(optimizer, config: dict, total_steps: int):
             return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total_steps - warmup))))
         return gamma ** sum(step >= m for m in milestones)
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return factor
 
 
 def latest_checkpoint(out_dir: str | os.PathLike) -> Path | None:
-    folders = sorted((Path(out_dir) / "checkpoints").glob("step-*"), key=lambda p: int(p.name.split("-")[1]))
-    return next((f for f in reversed(folders) if (f / STATE_FILE).is_file()), None)
+    """The newest checkpoint of a recognizer run (`checkpoints/recognizer/step-N/`, or one of the
+    layout before, `checkpoints/step-N/`, which resuming moves), or None."""
+    old = step_folders(Path(out_dir) / "checkpoints")
+    return latest_checkpoint_of(out_dir, NAME) or (old[-1] if old else None)
 
 
-def _save_checkpoint(out_dir: Path, model, optimizer, scheduler, batches: ClipBatches, step: int, keep: int) -> None:
-    folder = out_dir / "checkpoints" / f"step-{step:06d}"
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp / "model")
-    state = {
-        "step": step,
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "batches": batches.state_dict(),
-        "torch_rng": torch.get_rng_state(),
-    }
-    torch.save(state, tmp / STATE_FILE)
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)  # a checkpoint folder exists only once complete
-    for old in sorted((out_dir / "checkpoints").glob("step-*"))[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _append_log(path: Path, record: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-
-def read_log(path: str | os.PathLike) -> list[dict]:
-    path = Path(path)
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+def _adopt_old_checkpoints(out_dir: Path) -> None:
+    """Move checkpoints of the layout before (`checkpoints/step-N/`, the RNG as "torch_rng") into
+    the loop's (`checkpoints/recognizer/step-N/`, "rng"), so that such a run resumes."""
+    old = step_folders(out_dir / "checkpoints")
+    if not old or latest_checkpoint_of(out_dir, NAME) is not None:
+        return
+    root = checkpoints_folder(out_dir, NAME)
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in old:
+        state = torch.load(folder / STATE_FILE, map_location="cpu", weights_only=True)
+        if "torch_rng" in state:
+            state["rng"] = {"torch": state.pop("torch_rng")}
+            torch.save(state, folder / STATE_FILE)
+        folder.rename(root / folder.name)
+    logger.info("moved %d checkpoint(s) of the layout before into %s", len(old), root)
 
 
 def plot_training_curves(log_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
@@ -267,85 +262,40 @@ def train_recognizer(
         logger.info("initialised from %s; new classifier head: %s", init, ", ".join(head))
     criterion = LossAggregator(**config.get("loss", {}))
     optimizer = build_optimizer(model, config.get("optimizer", {}))
-    scheduler = build_scheduler(optimizer, config.get("scheduler", {}), total_steps)
-
-    start_step = 0
-    log_path = out_dir / "log.jsonl"
-    checkpoint = latest_checkpoint(out_dir) if resume else None
-    if resume and checkpoint is None:
-        raise FileNotFoundError(f"--resume: no checkpoint in {out_dir / 'checkpoints'}")
-    if checkpoint is not None:
-        model.load_state_dict(type(model).from_pretrained(checkpoint / "model").state_dict())
-        state = torch.load(checkpoint / STATE_FILE, weights_only=True)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        batches.load_state_dict(state["batches"])
-        torch.set_rng_state(state["torch_rng"])
-        start_step = state["step"]
-        # drop what the interrupted run logged after its last checkpoint
-        kept = [r for r in read_log(log_path) if r.get("step", 0) <= start_step]
-        log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        logger.info("resumed from %s (step %d)", checkpoint, start_step)
+    loop = TrainingLoop(
+        accelerator,
+        model,
+        optimizer,
+        out_dir=out_dir,
+        name=NAME,
+        total_steps=total_steps,
+        lr_factor=lr_schedule(config.get("scheduler", {}), total_steps),
+        log_every=trainer.get("log_every", 20),
+        checkpoint_every=trainer.get("save_every", 500),
+        state={"batches": batches},  # its random states: a resumed run draws what an uninterrupted one would
+        progress=progress,
+    )
+    if resume:
+        if accelerator.is_main_process:
+            _adopt_old_checkpoints(out_dir)
+        accelerator.wait_for_everyone()
+        loop.resume(required=True)
     elif accelerator.is_main_process:
         if out_dir.exists() and any(out_dir.iterdir()):
             raise FileExistsError(f"{out_dir} is not empty: pass --resume to continue it, or choose a new --out")
         out_dir.mkdir(parents=True, exist_ok=True)
-        log_path.touch()
-    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    if accelerator.is_main_process:
+        (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
-    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    model.train()
-    log_every, eval_every = trainer.get("log_every", 20), trainer.get("eval_every", 0)
-    save_every = trainer.get("save_every", 500)
+    def compute_loss(model, batch):
+        clips, labels = batch  # [n, s, h, w], [n]
+        return criterion(model(clips), labels)
 
-    def evaluate(step: int) -> None:
-        if evaluate_fn is None or not accelerator.is_main_process:
-            return
-        unwrapped = accelerator.unwrap_model(model)
-        unwrapped.eval()
-        t0 = time.perf_counter()
-        metrics = evaluate_fn(unwrapped)
-        unwrapped.train()
-        _append_log(log_path, {"step": step, "eval": metrics, "eval_seconds": round(time.perf_counter() - t0, 1)})
-        tqdm.write(f"step {step}: " + ", ".join(f"{k} {v:.1f}" for k, v in metrics.items()))
-
-    bar = tqdm(total=total_steps, initial=start_step, desc="training", unit="step", disable=not progress)
-    batch_iter = iter(batches)
-    t_start, running = time.perf_counter(), {}
-    for step in range(start_step + 1, total_steps + 1):
-        clips, labels = next(batch_iter)
-        clips, labels = clips.to(accelerator.device), labels.to(accelerator.device)
-        output = model(clips)
-        loss, logs = criterion(output, labels)
-        accelerator.backward(loss)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        for key, value in logs.items():
-            running[key] = running.get(key, 0.0) + value
-        bar.update(1)
-        if step % log_every == 0 or step == total_steps:
-            count = log_every if step % log_every == 0 else step % log_every
-            record = {k: round(v / count, 5) for k, v in running.items()}
-            running = {}
-            bar.set_postfix(loss=f"{record['loss']:.3f}")
-            if accelerator.is_main_process:
-                elapsed = round(time.perf_counter() - t_start, 1)
-                _append_log(log_path, {"step": step, **record, "lr": scheduler.get_last_lr()[0], "seconds": elapsed})
-        if eval_every and step % eval_every == 0 and step != total_steps:
-            evaluate(step)
-        if save_every and step % save_every == 0 and step != total_steps and accelerator.is_main_process:
-            _save_checkpoint(out_dir, accelerator.unwrap_model(model), optimizer, scheduler, batches, step, keep=2)
-    bar.close()
-
-    accelerator.wait_for_everyone()
-    model = accelerator.unwrap_model(model)
+    loop.run(batches, compute_loss, evaluate=evaluate_fn, evaluate_every=trainer.get("eval_every", 0))
     model.eval()
     if accelerator.is_main_process:
         model.save_pretrained(out_dir / "model")
-        _save_checkpoint(out_dir, model, optimizer, scheduler, batches, total_steps, keep=1)
-        evaluate(total_steps)
-        plot_training_curves(log_path, out_dir / "curves.png")
+        plot_training_curves(loop.log_path, out_dir / "curves.png")
     return model
 
 
@@ -400,23 +350,34 @@ def train_covariate_classifier(
     y = {k: torch.from_numpy(v[keep]) for k, v in targets.items()}
     optimizer = torch.optim.AdamW(classifier.parameters(), lr=config.get("lr", 1e-3), weight_decay=1e-3)
     steps, batch_size = config.get("steps", 2000), config.get("batch_size", 256)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     loss_fn = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
-    log_path = out_dir / "log.jsonl"
-    log_path.write_text("")
-    classifier.train()
-    for step in tqdm(range(1, steps + 1), desc="covariate heads", disable=not progress, leave=False):
-        index = torch.randint(len(x), (batch_size,), generator=generator)
-        out = classifier(x[index])
-        losses = {k: loss_fn(getattr(out, k), y[k][index]) for k in ("view", "clothing", "carrying")}
-        loss = sum(losses.values())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        if step % 100 == 0 or step == steps:
-            _append_log(log_path, {"step": step, "loss": loss.item(), **{k: v.item() for k, v in losses.items()}})
+
+    def feature_batches():  # endless: random training features and their three targets
+        while True:
+            index = torch.randint(len(x), (batch_size,), generator=generator)
+            yield x[index], {k: y[k][index] for k in COVARIATE_HEADS}
+
+    def compute_loss(model, batch):
+        inputs, labels = batch  # [b, c, p] judge features, {head: [b]}
+        out = model(inputs)
+        losses = {k: loss_fn(getattr(out, k), labels[k]) for k in COVARIATE_HEADS}
+        return sum(losses.values()), {k: v.item() for k, v in losses.items()}
+
+    (out_dir / "log.jsonl").write_text("")
+    loop = TrainingLoop(
+        make_accelerator("no"),
+        classifier,
+        optimizer,
+        out_dir=out_dir,
+        name="covariate-classifier",
+        total_steps=steps,
+        lr_factor=lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)),  # cosine annealing to 0
+        log_every=100,
+        keep_checkpoints=0,
+        progress=progress,
+    )
+    loop.run(feature_batches(), compute_loss)
     classifier.eval()
     classifier.save_pretrained(out_dir / "model")
     return classifier

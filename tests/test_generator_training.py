@@ -120,3 +120,32 @@ def test_dataset_refuses_a_subject_with_no_reference():
             np.zeros((2, 8), np.float32),
             embedded=[True, False],
         )
+
+
+def test_a_run_of_the_checkpoint_layout_before_resumes(tmp_path):
+    """`checkpoint_denoiser/` (model/, ema/, optimizer.pt), as runs before the one training loop wrote it."""
+    import shutil
+
+    rng = np.random.default_rng(2)
+    seqs = [GaitSequence(np.zeros((3, 64, 64), np.uint8), s, "nm-01", "090") for s in "aabb"]
+    dataset = LatentClipDataset(
+        [rng.normal(size=(32, 8)).astype(np.float32) for _ in seqs],
+        [s.subject for s in seqs],
+        [ClipConditions.from_sequence(s) for s in seqs],
+        rng.normal(size=(4, 8)).astype(np.float32),
+    )
+    config = DenoiserTrainingConfig(steps=2, batch_size=2, width=16, depth=1, heads=2, bf16=False)
+    train_denoiser(dataset, tmp_path, config)
+    new = tmp_path / "checkpoints" / "denoiser" / "step-000002"
+    old = tmp_path / "checkpoint_denoiser"
+    state = torch.load(new / "training_state.pt", weights_only=True)
+    for part in ("model", "ema"):
+        shutil.copytree(new / part, old / part)
+    torch.save({"optimizer": state["optimizer"], "step": 2}, old / "optimizer.pt")
+    shutil.rmtree(tmp_path / "checkpoints")
+
+    config.steps = 4
+    _, metrics = train_denoiser(dataset, tmp_path, config)
+    assert metrics["steps"] == 4 and (tmp_path / "checkpoints" / "denoiser" / "step-000004" / "ema").is_dir()
+    resumed = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in resumed if "loss" in r] == [2, 4], "resumed at step 2, not from scratch"

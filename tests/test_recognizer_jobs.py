@@ -62,6 +62,27 @@ def test_train_recognizer_job_writes_a_run_folder_and_returns_its_scores(walkers
         train_recognizer_job(TINY_GAITBASE, root, partition, out, progress=False)
 
 
+def test_a_run_of_the_checkpoint_layout_before_resumes(walkers, trained, tmp_path):
+    """`checkpoints/step-N/` with "torch_rng", as runs before the one training loop wrote them."""
+    import shutil
+
+    import torch
+
+    root, partition = walkers
+    out = tmp_path / "old"
+    shutil.copytree(trained[1], out)
+    new = sorted((out / "checkpoints" / "recognizer").iterdir())[-1]
+    state = torch.load(new / "training_state.pt", weights_only=True)
+    state["torch_rng"] = state.pop("rng")["torch"]
+    torch.save(state, new / "training_state.pt")
+    new.rename(out / "checkpoints" / new.name)
+    (out / "checkpoints" / "recognizer").rmdir()
+    step = state["step"]
+    resumed = train_recognizer_job(TINY_GAITBASE, root, partition, out, steps=step + 1, resume=True, progress=False)
+    assert resumed["steps"] == step + 1
+    assert [p.name for p in (out / "checkpoints" / "recognizer").iterdir()] == [f"step-{step + 1:06d}"]
+
+
 def test_evaluate_recognizer_job_writes_what_it_returns_and_calibrates(walkers, trained, tmp_path):
     root, partition = walkers
     weights = Path(trained[0]["weights"])

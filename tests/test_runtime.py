@@ -3,9 +3,14 @@
 from gaitdata.runtime import make_accelerator
 
 
-def test_a_second_training_may_use_other_precision():
+def test_a_second_training_may_use_other_precision(monkeypatch):
+    import gaitdata.runtime as runtime
+
+    monkeypatch.setattr(runtime, "fast_bf16", lambda device_type: True)
     assert make_accelerator("bf16").mixed_precision == "bf16"
     assert make_accelerator("no").mixed_precision == "no"
+    monkeypatch.setattr(runtime, "fast_bf16", lambda device_type: False)
+    assert make_accelerator("bf16").mixed_precision == "no", "emulated bf16 trains in float32"
 
 
 def test_bf16_where_it_is_emulated_runs_float32_instead(monkeypatch):
