@@ -47,9 +47,10 @@ def real_set(args) -> tuple[Path, int]:
     from gaitdata.walkers import render_walker_dataset
 
     if args.real:
-        manifest = Path(args.real) / "walkers_manifest.json"
-        seed = json.loads(manifest.read_text())["settings"]["seed"] if manifest.is_file() else 0
-        return Path(args.real), seed
+        # the walker render's manifest (`walkers_manifest.json` before the one job-folder format)
+        manifests = [Path(args.real) / name for name in ("manifest.json", "walkers_manifest.json")]
+        found = [json.loads(m.read_text()).get("settings", {}) for m in manifests if m.is_file()]
+        return Path(args.real), int(found[0].get("seed", 0)) if found else 0
     root = Path(args.cache) / "real"
     render_walker_dataset(root, args.subjects, CONDITIONS, VIEWS, frames=(30, 60), seed=0, workers=1)
     return root, 0

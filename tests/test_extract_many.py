@@ -21,12 +21,12 @@ from test_sharding import _environment  # plain runs not told they were launched
 from test_video import write_walker_clip
 
 from gaitdata import GaitDataError, load_opengait
+from gaitdata.job_folder import read_rows  # a killed process's rows, a half-written last one left out
 from studio.cli import main
-from studio.jobs.extract import MANIFEST_KIND, MANIFEST_NAME, extract_video_to_dataset
+from studio.jobs.extract import MANIFEST_KIND, extract_video_to_dataset, video_entries
 from studio.jobs.extract_many import VIDEO_SUFFIXES, extract_videos_to_dataset, video_files
-from studio.jobs.sharding import _whole_rows  # a killed process's rows, a half-written last one left out
 
-TIMINGS = ("timings_s", "frames_per_s")  # the only fields that differ from run to run
+TIMINGS = ("timings_s", "frames_per_s")  # the only fields that differ from run to run (of the rows' entries)
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +52,18 @@ def one_process(clips) -> tuple[Path, dict]:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    """Every file of the dataset but the manifest → its bytes."""
+    """Every file of the dataset (`manifest.json` among them) but the rows, which hold timings → its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != MANIFEST_NAME}  # fmt: skip
+            if p.is_file() and p.name != "manifest.jsonl"}  # fmt: skip
 
 
 def _manifest(root: Path) -> str:
-    """The manifest as written, its timings taken out."""
-    manifest = json.loads((root / MANIFEST_NAME).read_text())
-    for entry in manifest["videos"].values():
+    """The manifest's rows as written, their timings taken out."""
+    rows = read_rows(root / "manifest.jsonl")
+    for row in rows:
         for key in TIMINGS:
-            entry.pop(key)
-    return json.dumps(manifest, indent=1)
+            row.get("entry", {}).pop(key, None)
+    return json.dumps(rows, indent=1)
 
 
 def _launch(arguments: list[str], processes: int) -> subprocess.CompletedProcess:
@@ -81,17 +81,23 @@ def test_many_videos_make_one_dataset_and_bad_ones_are_skipped_with_their_reason
     assert status["b-cut"][0] == status["c-empty"][0] == "failed"
     assert "truncated" in status["b-cut"][1] and "cannot be decoded" in status["c-empty"][1]
 
-    manifest = json.loads((out / MANIFEST_NAME).read_text())
-    assert list(manifest["videos"]) == ["a", "d", "e"] and all(e["complete"] for e in manifest["videos"].values())
+    rows = {row["stem"]: row for row in read_rows(out / "manifest.jsonl")}  # one per video, in the job's order
+    assert list(rows) == ["a", "b-cut", "c-empty", "d", "e"]
+    assert [stem for stem, row in rows.items() if row["status"] == "done"] == ["a", "d", "e"]
+    assert list(video_entries(out)) == ["a", "d", "e"] and all(e["complete"] for e in video_entries(out).values())
+    assert rows["b-cut"]["status"] == "skipped" and rows["b-cut"]["reason"] == status["b-cut"][1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == MANIFEST_KIND and manifest["status"] == "complete" and manifest["settings"] == {}
     assert {stem: f["reason"] for stem, f in manifest["failed"].items()} == {
         "b-cut": status["b-cut"][1],
         "c-empty": status["c-empty"][1],
     }
+    assert manifest["counts"] == {"videos": 3, "sequences": 4, "failed": 2}
     sequences, report = load_opengait(out)
     assert sorted(s.subject for s in sequences) == ["a-t01", "d-t01", "d-t02", "e-t01"] and not report.skipped
     assert (out / "previews" / "d" / "tracks.png").is_file()
     assert summary["shard"]["count"] == 1 and summary["processes"] == 1
-    assert not list(out.glob("extract_manifest.shard-*"))  # its rows, folded into the manifest
+    assert not list(out.glob("manifest.shard-*"))  # one process: its rows went straight to manifest.jsonl
 
 
 def test_a_rerun_keeps_finished_videos_and_tries_the_bad_ones_again(clips, one_process, tmp_path):
@@ -117,11 +123,15 @@ def test_a_run_stopped_midway_is_resumed_where_it_stopped(clips, one_process, tm
 
     with pytest.raises(KeyboardInterrupt):
         extract_videos_to_dataset(videos, out, progress=stop_after_the_first)
-    assert [row["stem"] for row in _whole_rows(out / "extract_manifest.shard-1-of-1.jsonl")] == ["a"]
+    assert [row["stem"] for row in read_rows(out / "manifest.jsonl")] == ["a"]
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     summary = extract_videos_to_dataset(videos, out)
     assert [r["status"] for r in summary["videos"]] == ["reused", "failed", "extracted"]
     theirs = ("a-", "e-", "previews/a/", "previews/e/")
-    assert _files(out) == {name: data for name, data in _files(one_process[0]).items() if name.startswith(theirs)}
+    files = _files(out)
+    manifest = json.loads(files.pop("manifest.json"))
+    assert files == {name: data for name, data in _files(one_process[0]).items() if name.startswith(theirs)}
+    assert manifest["status"] == "complete" and manifest["counts"] == {"videos": 2, "sequences": 2, "failed": 1}
 
 
 def test_which_videos_a_job_takes(tmp_path):
@@ -137,13 +147,25 @@ def test_which_videos_a_job_takes(tmp_path):
         video_files([tmp_path / "z"])
     with pytest.raises(GaitDataError, match="does not exist"):
         video_files([tmp_path / "nope.avi"])
-    # a dataset that already holds another video's walk-tNN
+    # a dataset that already holds another video's walk-tNN, written before the one manifest format
     out = tmp_path / "out"
     out.mkdir()
-    manifest = {"kind": MANIFEST_KIND, "version": 1, "videos": {"walk": {"source": "/elsewhere/walk.avi"}}}
-    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+    manifest = {"kind": MANIFEST_KIND, "version": 1, "videos": {"walk": {"source": "/elsewhere/walk.avi"}},
+                "failed": {"run": {"source": "/elsewhere/run.webm", "reason": "cannot be decoded"}}}  # fmt: skip
+    (out / "extract_manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="another video named 'walk'"):
         extract_videos_to_dataset([y], out)
+    # ... read and converted, not lost: the same refusal from the folder's new manifest
+    assert not (out / "extract_manifest.json").exists() and video_entries(out) == {"walk": manifest["videos"]["walk"]}
+    assert read_rows(out / "manifest.jsonl")[1] == {"stem": "run", "status": "skipped", **manifest["failed"]["run"]}
+    with pytest.raises(ValueError, match="another video named 'walk'"):
+        extract_videos_to_dataset([y], out)
+    # a folder holding another job is refused; one holding other files is not
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({"kind": "gait-studio procedural walkers", "settings": {}}))
+    with pytest.raises(ValueError, match="holds a 'gait-studio procedural walkers' job, not a 'gait-studio video"):
+        extract_videos_to_dataset([y], other)
     with pytest.raises(TypeError, match=r"unknown extraction options \['min_frame'\]: the options are method, "):
         extract_videos_to_dataset([y], out, min_frame=10)
 
@@ -176,7 +198,7 @@ def test_two_processes_write_byte_for_byte_what_one_writes(clips, one_process):
     assert "3 videos extracted, 0 already done, 2 skipped: 4 walker sequences" in done.stdout
     assert _files(out) == _files(reference)
     assert _manifest(out) == _manifest(reference)
-    assert not list(out.glob("extract_manifest.shard-*"))
+    assert not list(out.glob("manifest.shard-*"))
 
 
 def test_a_killed_process_loses_nothing_and_the_rerun_redoes_only_the_rest(clips, one_process):
@@ -184,8 +206,8 @@ def test_a_killed_process_loses_nothing_and_the_rerun_redoes_only_the_rest(clips
     out = clips.parent / "killed"
     killed = _launch([str(Path(__file__)), str(clips), str(out), "1:1"], 2)  # process 2 dies after its 1st video
     assert killed.returncode != 0
-    parts = sorted(out.glob("extract_manifest.shard-*-of-2.jsonl"))
-    finished = {row["stem"] for part in parts for row in _whole_rows(part) if "entry" in row}
+    parts = sorted(out.glob("manifest.shard-*-of-2.jsonl"))
+    finished = {row["stem"] for part in parts for row in read_rows(part) if row["status"] == "done"}
     assert "d" in finished and "e" not in finished  # (how far process 1 got before torchrun stopped it varies)
 
     summary = extract_videos_to_dataset([clips], out)  # one process now: any number will do
@@ -193,7 +215,7 @@ def test_a_killed_process_loses_nothing_and_the_rerun_redoes_only_the_rest(clips
     assert {s for s, st in status.items() if st == "reused"} == finished
     assert {s for s, st in status.items() if st == "extracted"} == {"a", "d", "e"} - finished
     assert _files(out) == _files(reference) and _manifest(out) == _manifest(reference)
-    assert not list(out.glob("extract_manifest.shard-*"))
+    assert not list(out.glob("manifest.shard-*"))
 
 
 # ---- the worker that torchrun starts ----------------------------------------------------------

@@ -20,7 +20,7 @@ from gaitdata.video import (
     open_video,
 )
 from studio.cli import main
-from studio.jobs.extract import MANIFEST_NAME, extract_video_to_dataset
+from studio.jobs.extract import extract_video_to_dataset, video_entries
 
 VTEST_FRAMES = 300  # enough for 10+ walker tracks; the whole clip is 795 frames
 
@@ -362,8 +362,7 @@ def test_extract_to_dataset_writes_layout_manifest_previews(tmp_path, walker_cli
     assert sequences[0].key == ("walk-t01", "nm-01", "unk")
     # Sequence folders hold the pkl and nothing else (OpenGait refuses other files there).
     assert [p.name for p in (out / "walk-t01" / "nm-01" / "unk").iterdir()] == ["unk.pkl"]
-    manifest = json.loads((out / MANIFEST_NAME).read_text())
-    entry = manifest["videos"]["walk"]
+    entry = video_entries(out)["walk"]
     assert entry["complete"] and entry["frames_read"] == 80
     track = entry["tracks"][0]
     assert track["subject"] == "walk-t01" and track["frames"] >= 70

@@ -8,7 +8,6 @@ tall crate gliding past, a ball bouncing across, a car sliding through.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from gaitdata.video import extract_walkers
 from gaitdata.walker_check import WalkerCheck, check_walker, gait_rhythm, travel
 from gaitdata.walkers import camera_for, identity_for, render_walker_masks, walk_for
 from studio.cli import main
-from studio.jobs.extract import MANIFEST_NAME, extract_video_to_dataset
+from studio.jobs.extract import extract_video_to_dataset, video_entries
 
 SIZE = (360, 240)  # video width, height
 FPS = 25.0
@@ -259,7 +258,7 @@ def test_a_dancer_twirling_to_and_fro_does_not_travel(tmp_path):
 def test_refused_tracks_are_listed_in_the_manifest_and_on_the_contact_sheet(tmp_path, walker_and_dancer):
     out = tmp_path / "dataset"
     summary = extract_video_to_dataset(walker_and_dancer, out)
-    entry = json.loads((out / MANIFEST_NAME).read_text())["videos"]["mixed"]
+    entry = video_entries(out)["mixed"]
     assert [t["subject"] for t in entry["tracks"]] == ["mixed-t01"]
     assert entry["tracks"][0]["walker_check"]["is_walker"] is True
     (refused,) = entry["refused_tracks"]
@@ -303,7 +302,7 @@ def test_cli_keep_all_tracks(tmp_path, walker_and_dancer, capsys):
     printed = capsys.readouterr().out
     assert "2 walker sequences" in printed and "tracks refused" not in printed
     assert "kept although the walker check would refuse it: not person-shaped" in printed
-    entry = json.loads((out / MANIFEST_NAME).read_text())["videos"]["mixed"]
+    entry = video_entries(out)["mixed"]
     assert entry["settings"]["walker_check"]["enabled"] is False
     dancer = [t for t in entry["tracks"] if t["walker_check"]["reasons"]]
     assert len(dancer) == 1 and dancer[0]["walker_check"]["reasons"][0].startswith("not person-shaped")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gaitdata import load_opengait, read_partition
+from gaitdata.job_folder import read_rows
 from gaitdata.silhouette_stats import silhouette_stats
 from gaitdata.walkers import (
     CASIA_B_CONDITIONS,
@@ -209,8 +210,13 @@ def test_dataset_layout_partition_ground_truth_and_resume(tmp_path):
     again = render_walker_dataset(root, workers=2, **SMALL)
     assert again["written"] == 1 and again["skipped"] == 17
     assert victim.read_bytes() == original
-    manifest = json.loads((root / "walkers_manifest.json").read_text())
-    assert manifest["complete"] is True and manifest["settings"]["seed"] == 0
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["settings"]["seed"] == 0
+    assert manifest["written"] == 1 and manifest["kind"] == "gait-studio procedural walkers"
+    rows = read_rows(root / "manifest.jsonl")  # one row per sequence, in the dataset's order
+    assert len(rows) == 18 and rows[0] == {"path": "001/nm-01/000/000.pkl", "subject": "001", "condition": "nm-01",
+                                           "view": "000", "frames": rows[0]["frames"], "status": "done"}  # fmt: skip
+    assert [r["path"] for r in rows[:3]] == ["001/nm-01/000/000.pkl", "001/nm-01/090/090.pkl", "001/bg-01/000/000.pkl"]
 
 
 def test_two_workers_write_the_same_bytes_as_one(tmp_path):
@@ -312,7 +318,7 @@ def test_the_calibrated_style_is_opt_in_and_recorded(tmp_path):
     root = tmp_path / "cal"
     summary = render_walker_dataset(root, workers=1, style="calibrated", **SMALL)
     assert summary["style"] == "calibrated" and summary["written"] == 18
-    manifest = json.loads((root / "walkers_manifest.json").read_text())
+    manifest = json.loads((root / "manifest.json").read_text())
     assert manifest["settings"]["style"] == "calibrated"
     truth = json.loads((root / "ground_truth.json").read_text())
     assert truth["style"] == "calibrated" and "arm_abduction" in truth["calibrated_look"]
@@ -335,10 +341,33 @@ def test_the_calibrated_style_is_opt_in_and_recorded(tmp_path):
 def test_a_default_render_made_before_styles_existed_still_resumes(tmp_path):
     root = tmp_path / "old"
     render_walker_dataset(root, workers=1, **SMALL)
-    manifest = json.loads((root / "walkers_manifest.json").read_text())
+    manifest = json.loads((root / "manifest.json").read_text())
     del manifest["settings"]["style"]  # as written before styles existed
-    (root / "walkers_manifest.json").write_text(json.dumps(manifest))
+    (root / "manifest.json").write_text(json.dumps(manifest))
     assert render_walker_dataset(root, workers=1, **SMALL)["written"] == 0
+
+
+def test_a_render_made_before_the_one_manifest_format_is_resumed_not_redone(tmp_path):
+    root = tmp_path / "old"
+    render_walker_dataset(root, workers=1, **SMALL)
+    settings = json.loads((root / "manifest.json").read_text())["settings"]
+    del settings["style"]  # made before styles existed, too
+    # as that version left a killed render: walkers_manifest.json and the pkls, one not written yet
+    for name in ("manifest.json", "manifest.jsonl"):
+        (root / name).unlink()
+    old = {"kind": "gait-studio procedural walkers", "generator_version": 1, "settings": settings,
+           "complete": False, "sequences": 18}  # fmt: skip
+    (root / "walkers_manifest.json").write_text(json.dumps(old))
+    victim = root / "003" / "cl-02" / "090" / "090.pkl"
+    original = victim.read_bytes()
+    victim.unlink()
+    with pytest.raises(ValueError, match="other settings.*seed"):
+        render_walker_dataset(root, workers=1, **SMALL, seed=1)
+    again = render_walker_dataset(root, workers=1, **SMALL)
+    assert again["written"] == 1 and again["skipped"] == 17 and victim.read_bytes() == original
+    assert not (root / "walkers_manifest.json").exists()  # converted into the one format
+    assert len(read_rows(root / "manifest.jsonl")) == 18
+    assert json.loads((root / "manifest.json").read_text())["status"] == "complete"
 
 
 def _calibrated_clip(subject="001", condition="nm-01", view="090", frames=30):

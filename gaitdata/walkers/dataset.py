@@ -7,11 +7,15 @@ What lands in `out_root`:
   of 124 subjects train, scaled for other sizes);
 - `ground_truth.json`: the walker style and every identity, walk and camera parameter, at the
   root because OpenGait refuses any file but a .pkl inside a sequence folder;
-- `walkers_manifest.json`: the settings and progress, which marks the folder as a walker render.
+- `manifest.json` (the settings, "running" or "complete" and the last run's summary) and
+  `manifest.jsonl` (one row per sequence written: path, subject, condition, view, frames), the
+  one job-folder format of every batch job (`gaitdata.job_folder`); they mark the folder as a
+  walker render. A render made before that format (`walkers_manifest.json`) is resumed too: its
+  manifest is converted, its sequences kept.
 
 Every sequence depends only on (style, seed, subject, condition, view), so a killed run resumes by
-skipping the pkls already written (each is written atomically), and any subset renders the
-same bytes as the full set.
+skipping the sequences already recorded (each pkl is written atomically, its row appended once it
+is there), and any subset renders the same bytes as the full set.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from gaitdata.atomic import atomic_write_text
 from gaitdata.casia_b import CONDITIONS, VIEWS, condition_kind
+from gaitdata.job_folder import OPENGAIT_LAYOUT, JobFolder
 from gaitdata.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
 from gaitdata.walkers.identity import camera_for, identity_for, walk_for
 from gaitdata.walkers.render import format_view, render_walker_sequence
@@ -32,7 +37,7 @@ from gaitdata.walkers.style import CALIBRATED, check_style
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_NAME = "walkers_manifest.json"
+EARLIER_MANIFEST = "walkers_manifest.json"  # a render's manifest before the one job-folder format
 GROUND_TRUTH_NAME = "ground_truth.json"
 PARTITION_NAME = "partition.json"
 MANIFEST_KIND = "gait-studio procedural walkers"
@@ -85,32 +90,24 @@ def casia_b_partition(subjects: Sequence[str]) -> Partition:
     return Partition(list(subjects[:n_train]), list(subjects[n_train:]))
 
 
-def _prepare_root(root: Path, settings: dict) -> None:
-    """Refuse a non-empty folder unless it is a walker render with the same settings."""
-    manifest_path = root / MANIFEST_NAME
-    if root.exists() and not root.is_dir():
-        raise ValueError(f"{root}: is a file; choose a folder for the dataset")
-    if root.is_dir() and any(root.iterdir()):
-        if not manifest_path.is_file():
-            raise ValueError(f"{root}: folder is not empty and holds no {MANIFEST_NAME}; choose an empty or new folder")
-        try:
-            previous = json.loads(manifest_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"{manifest_path}: unreadable manifest ({err}); choose another folder") from None
-        if previous.get("kind") != MANIFEST_KIND:
-            raise ValueError(f"{manifest_path}: not a walker render; choose another folder")
-        before = {"style": "default", **previous.get("settings", {})}  # renders older than styles are default
-        if before != settings:
-            diff = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
-            raise ValueError(
-                f"{root}: holds a walker render with other settings {diff} (previous, now); "
-                "rerun with the same settings to resume, or choose another folder"
-            )
-
-
-def _write_manifest(root: Path, settings: dict, **status) -> None:
-    manifest = {"kind": MANIFEST_KIND, "generator_version": GENERATOR_VERSION, "settings": settings, **status}
-    atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=1) + "\n")
+def _earlier_render(root: Path, expected: Sequence[str]) -> dict | None:
+    """A render made before the one job-folder format (`walkers_manifest.json`), in its terms:
+    its settings, a row for each of its sequences there (without frames: not read back)."""
+    path = root / EARLIER_MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        previous = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: unreadable manifest ({err}); choose another folder") from None
+    if not isinstance(previous, dict) or previous.get("kind") != MANIFEST_KIND:
+        raise ValueError(f"{path}: not a walker render; choose another folder")
+    rows = []
+    for rel in expected:
+        if (root / rel).is_file():
+            subject, condition, view = rel.split("/")[:3]
+            rows.append({"path": rel, "subject": subject, "condition": condition, "view": view, "status": "done"})
+    return {"kind": previous["kind"], "settings": previous.get("settings", {}), "rows": rows, "files": [path]}
 
 
 def _ground_truth(seed: int, subjects, conditions, views, frames, style: str) -> dict:
@@ -129,23 +126,26 @@ def _ground_truth(seed: int, subjects, conditions, views, frames, style: str) ->
     return {**truth, "identities": identities, "walks": walks, "cameras": cameras}
 
 
-def _render_task(task: tuple) -> tuple[int, int, int]:
-    """Render the missing views of one (subject, condition); returns (written, skipped, frames)."""
+def _render_task(task: tuple) -> list[dict]:
+    """Render the given views of one (subject, condition) → their manifest rows, once written."""
     root, seed, subject, condition, views, frames, style = task
     identity = identity_for(seed, subject, style)
     walk = walk_for(seed, identity, condition)
-    written = skipped = frame_count = 0
+    rows = []
     for view in views:
-        if sequence_pkl_path(root, subject, condition, view).exists():
-            skipped += 1
-            continue
         camera = camera_for(seed, subject, condition, view, frames, style)
         seq = render_walker_sequence(identity, walk, camera.view_deg, camera=camera)
         seq.view = view  # the folder name as requested ("090"), whatever its float spelling
         write_pkl_sequence(root, seq)
-        written += 1
-        frame_count += seq.num_frames
-    return written, skipped, frame_count
+        path = _sequence_path(subject, condition, view)
+        rows.append({"path": path, "subject": subject, "condition": condition, "view": view,
+                     "frames": seq.num_frames, "status": "done"})  # fmt: skip
+    return rows
+
+
+def _sequence_path(subject: str, condition: str, view: str) -> str:
+    """A sequence's pkl relative to the dataset root, as its manifest row names it."""
+    return sequence_pkl_path(Path("."), subject, condition, view).as_posix()
 
 
 def render_walker_dataset(
@@ -178,8 +178,9 @@ def render_walker_dataset(
             in the manifest's settings and in `ground_truth.json`.
 
     Returns:
-        Summary dict: root, sequences (total), written, skipped (already there), frames
-        (written now), seconds, frames_per_second, partition sizes.
+        Summary dict (also in `manifest.json`): root, sequences (total), written, skipped
+        (recorded by an earlier run), frames (written now), seconds, frames_per_second,
+        partition sizes.
 
     Raises:
         ValueError: bad settings, or `out_root` is a non-empty folder that is not a walker
@@ -198,17 +199,29 @@ def render_walker_dataset(
         "generator_version": GENERATOR_VERSION,
         "style": style,
     }
-    _prepare_root(root, settings)
-    root.mkdir(parents=True, exist_ok=True)
+    grid = [(s, c) for s in subjects for c in conditions]
+    expected = [_sequence_path(s, c, v) for s, c in grid for v in view_names]
+    # renders made before walker styles existed recorded no style: they are default ones
+    job = JobFolder(
+        root,
+        MANIFEST_KIND,
+        settings,
+        key="path",
+        layout=OPENGAIT_LAYOUT,
+        settings_defaults={"style": "default"},
+        earlier=lambda folder: _earlier_render(folder, expected),
+    )
     partition = casia_b_partition(subjects)
-    total = len(subjects) * len(conditions) * len(view_names)
-    _write_manifest(root, settings, complete=False, sequences=total)
+    total = len(expected)
     write_partition(root / PARTITION_NAME, partition)
     if not (root / GROUND_TRUTH_NAME).is_file():
         truth = _ground_truth(int(seed), subjects, conditions, view_names, frames, style)
         atomic_write_text(root / GROUND_TRUTH_NAME, json.dumps(truth, separators=(",", ":")) + "\n")
 
-    tasks = [(str(root), int(seed), s, c, view_names, frames, style) for s in subjects for c in conditions]
+    tasks = [
+        (str(root), int(seed), s, c, [v for v in view_names if not job.is_done(_sequence_path(s, c, v))], frames, style)
+        for s, c in grid
+    ]
     workers = max(1, min(workers or min(2, os.cpu_count() or 1), len(tasks)))
     written = skipped = frame_count = 0
     start = time.perf_counter()
@@ -221,17 +234,21 @@ def render_walker_dataset(
         pool = multiprocessing.get_context("fork" if os.name == "posix" else "spawn").Pool(workers)
         results = pool.imap_unordered(_render_task, tasks, chunksize=1)
     try:
-        for w, s, f in results:
-            written, skipped, frame_count = written + w, skipped + s, frame_count + f
+        for rows in results:  # in any order: `finish` writes the rows in the dataset's
+            for row in rows:
+                job.append(row)
+            written, frame_count = written + len(rows), frame_count + sum(r["frames"] for r in rows)
+            skipped += len(view_names) - len(rows)
             if progress is not None:
                 progress(written + skipped, total)
         if pool is not None:
             pool.close()
     except BaseException:
-        if pool is not None:  # interrupted: finished pkls are kept, a rerun resumes
+        if pool is not None:  # interrupted: finished pkls and their rows are kept, a rerun resumes
             pool.terminate()
         raise
     finally:
+        job.close()
         if pool is not None:
             pool.join()
     seconds = time.perf_counter() - start
@@ -247,6 +264,6 @@ def render_walker_dataset(
         "train_subjects": len(partition.train),
         "test_subjects": len(partition.test),
     }
-    _write_manifest(root, settings, complete=True, sequences=total, last_run=summary)
+    job.finish(summary, [job.rows[p] for p in expected if p in job.rows])
     logger.info("walkers: %d written, %d already there, %d frames in %.1f s", written, skipped, frame_count, seconds)
     return summary

@@ -8,16 +8,21 @@ What lands in `out_root` for a video `clip.avi`:
   `previews/clip/tracks.png` (the video frame with the most walkers in view, their boxes and
   paths drawn; tracks refused as not walking people in red, with their reasons listed in a
   band under the frame) and `previews/clip/all_tracks.png` (one strip row per track);
-- `extract_manifest.json`: per video, its signature, the settings (the walker check's
-  thresholds among them), what was found per track (subject, frames, first/last video frame,
-  box statistics, gaps, the walker check's measures, files), `refused_tracks` (label, frames,
-  reasons and measures of each track the walker check refused) and timings; under "failed",
-  the videos of a many-video job that could not be used (source, reason), until a rerun extracts them.
+- `manifest.json` and `manifest.jsonl`, the one job-folder format of every batch job
+  (`gaitdata.job_folder`): `manifest.jsonl` holds one row per video (`"stem"`), "done" with its
+  "entry" (its signature, the settings, the walker check's thresholds among them, what was
+  found per track: subject, frames, first/last video frame, box statistics, gaps, the walker
+  check's measures, files; `refused_tracks`: label, frames, reasons and measures of each track
+  the walker check refused; timings) and the pkls it "removed", or "skipped" with its "source"
+  and "reason" (and the "entry" of an earlier extraction of it, if any), until a rerun extracts
+  it; `manifest.json` counts them and lists the skipped videos under "failed". A folder written
+  before that format (`extract_manifest.json`) is read and converted on the next run.
 
-Several videos may share one `out_root` (each has its own manifest entry and subjects). A
-rerun with the same video and settings whose files are all present is skipped; otherwise the
-video is extracted again and the sequences its previous run wrote but this one did not are
-removed. Every file is written atomically; nothing is written into the video's folder.
+Several videos may share one `out_root` (each has its own row and subjects), and the folder may
+hold other files (not another job's manifest). A rerun with the same video and settings whose
+files are all present is skipped; otherwise the video is extracted again and the sequences its
+previous run wrote but this one did not are removed. Every file is written atomically (rows:
+appended and flushed); nothing is written into the video's folder.
 
 `studio.jobs.extract_many.extract_videos_to_dataset` does this for many videos in one job,
 sharded over processes.
@@ -34,18 +39,21 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitdata.atomic import atomic_write_text, ensure_outside
+from gaitdata.atomic import ensure_outside
 from gaitdata.errors import GaitDataError
+from gaitdata.job_folder import MANIFEST, MANIFEST_ROWS, OPENGAIT_LAYOUT, read_rows
 from gaitdata.opengait import write_pkl_sequence
 from gaitdata.preview import png_strip, write_gif, write_png, write_png_strip
 from gaitdata.video import VideoExtraction, draw_tracks, extract_walkers, read_video_frame
 from gaitdata.walker_check import WalkerCheck
+from studio.jobs.sharding import JobFolder, Shard
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_NAME = "extract_manifest.json"
 MANIFEST_KIND = "gait-studio video extraction"
-MANIFEST_VERSION = 1
+# before the one job-folder format: its manifest and rows files, converted on the next run
+EARLIER_MANIFEST = "extract_manifest.json"
+EARLIER_SHARD_ROWS_GLOB = "extract_manifest.shard-*-of-*.jsonl"
 PREVIEW_DIR = "previews"
 # what a folder's videos are recognised by (any case); a file named explicitly is taken whatever its suffix
 # the keywords of `extract_video_to_dataset` that `extract_videos_to_dataset` applies to every video
@@ -57,8 +65,8 @@ class ExtractionSummary:
 
     Attributes:
         out_root: the dataset folder.
-        manifest_path: `extract_manifest.json` in it.
-        entry: this video's manifest entry (JSON-ready dict; `entry["tracks"]` per walker).
+        manifest_path: `manifest.json` in it (this video's row: `manifest.jsonl`).
+        entry: this video's manifest entry (its row's "entry", JSON-ready; `entry["tracks"]` per walker).
         reused: True when an identical earlier run was found complete and nothing was redone.
         removed: pkl files of an earlier run of this video that this run no longer produces.
     """
@@ -88,17 +96,81 @@ def video_signature(video: Path) -> dict:
     return {"source": str(video.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def read_manifest(path: Path) -> dict:
-    if not path.is_file():
-        return {"kind": MANIFEST_KIND, "version": MANIFEST_VERSION, "videos": {}}
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: unreadable manifest ({err}); choose another output folder") from None
-    if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
-        raise ValueError(f"{path}: not a video-extraction manifest; choose another output folder")
-    manifest.setdefault("videos", {})
-    return manifest
+# ---- the job folder: one row per video -------------------------------------------------------
+def extraction_folder(out_root: Path, shard: Shard) -> JobFolder:
+    """The extraction job folder `out_root`, as this process sees it: `rows` holds every video's
+    latest row by stem, whatever the settings it was extracted with (each entry keeps its own)."""
+    return JobFolder(out_root, MANIFEST_KIND, {}, shard, key="stem", layout=OPENGAIT_LAYOUT, keep=lambda row: True,
+                     foreign_files=True, earlier=_earlier_extraction)  # fmt: skip
+
+
+def done_row(stem: str, entry: dict, removed: list[str]) -> dict:
+    return {"stem": stem, "status": "done", "entry": entry, "removed": removed}
+
+
+def skipped_row(stem: str, source: str, reason: str, entry: dict | None) -> dict:
+    """A video that could not be used; the entry of an earlier extraction of it stays (its pkls do)."""
+    row = {"stem": stem, "status": "skipped", "source": source, "reason": reason}
+    return {**row, "entry": entry} if entry else row
+
+
+def entry_of(row: dict | None) -> dict | None:
+    """The entry of a video's latest extraction (None: none yet)."""
+    return (row or {}).get("entry")
+
+
+def video_entries(out_root: str | os.PathLike) -> dict[str, dict]:
+    """The latest extraction's entry of every video in the dataset `out_root`, by stem."""
+    rows = read_rows(Path(out_root) / MANIFEST_ROWS)
+    return {row["stem"]: row["entry"] for row in rows if isinstance(row.get("entry"), dict)}
+
+
+def _earlier_extraction(root: Path) -> dict | None:
+    """A folder written before the one job-folder format (`extract_manifest.json` and the rows
+    files of a killed many-video job), as rows of this one; None when there is none."""
+    path, parts = root / EARLIER_MANIFEST, sorted(root.glob(EARLIER_SHARD_ROWS_GLOB))
+    if not path.is_file() and not parts:
+        return None
+    old = {"videos": {}}
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path}: unreadable manifest ({err}); choose another output folder") from None
+        if not isinstance(old, dict) or old.get("kind") != MANIFEST_KIND:
+            raise ValueError(f"{path}: not a video-extraction manifest; choose another output folder")
+    rows = {stem: done_row(stem, entry, []) for stem, entry in old.get("videos", {}).items()}
+    for stem, failed in old.get("failed", {}).items():  # not cleared by an extraction since: the latest
+        rows[stem] = skipped_row(stem, failed.get("source", ""), failed.get("reason", ""), entry_of(rows.get(stem)))
+    for row in (row for part in parts for row in read_rows(part)):
+        stem = row.get("stem")
+        if "entry" in row:
+            rows[stem] = done_row(stem, row["entry"], row.get("removed", []))
+        elif "failed" in row:
+            failed = row["failed"]
+            rows[stem] = skipped_row(stem, failed.get("source", ""), failed.get("reason", ""), entry_of(rows.get(stem)))
+    return {"kind": MANIFEST_KIND, "settings": {}, "rows": list(rows.values()), "files": [path, *parts]}
+
+
+def finish_extraction(folder: JobFolder, stems: list[str], reused: set[str], this_run: list[dict] | None) -> dict:
+    """After `folder.gather()` (`this_run`): the main process writes every video's row, the job's
+    `stems` last and in the job's order (the same whichever process made what), and the manifest;
+    every process returns the manifest."""
+    rows = None
+    if folder.shard.is_main:
+        # the rows as they are now (another job may have added a video meanwhile), this run's over them
+        now = {row["stem"]: row for row in read_rows(folder.root / MANIFEST_ROWS) if isinstance(row.get("stem"), str)}
+        folder.rows = {**folder.rows, **now, **{row["stem"]: row for row in this_run}}
+        for stem in reused:  # skipped in some run, its earlier extraction taken again since
+            if folder.rows[stem]["status"] != "done":
+                folder.rows[stem] = done_row(stem, folder.rows[stem]["entry"], [])
+        others = [row for stem, row in folder.rows.items() if stem not in set(stems)]
+        rows = others + [folder.rows[stem] for stem in stems if stem in folder.rows]
+        entries = [r["entry"] for r in rows if r["status"] == "done"]
+        failed = {r["stem"]: {"source": r["source"], "reason": r["reason"]} for r in rows if r["status"] != "done"}
+        summary = {"counts": {"videos": len(entries), "sequences": sum(len(e["tracks"]) for e in entries),
+                              "failed": len(failed)}, "failed": failed}  # fmt: skip
+    return folder.finish(summary if rows is not None else None, rows)
 
 
 def _box_stats(boxes: np.ndarray) -> dict:
@@ -278,20 +350,6 @@ def extract_entry(
     return entry, removed
 
 
-def write_results(manifest_path: Path, videos: dict, failed: dict) -> None:
-    """Put these videos' entries and failures into the manifest, re-read just before writing
-    (another video may have been added to this root meanwhile); an entry clears a failure."""
-    manifest = read_manifest(manifest_path)
-    for stem, entry in videos.items():
-        manifest["videos"][stem] = entry
-        manifest.get("failed", {}).pop(stem, None)
-    if failed:
-        manifest.setdefault("failed", {}).update(failed)
-    if not manifest.get("failed"):
-        manifest.pop("failed", None)
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
-
-
 def extract_video_to_dataset(
     video: str | os.PathLike,
     out_root: str | os.PathLike,
@@ -341,14 +399,20 @@ def extract_video_to_dataset(
     settings = extraction_settings(
         method, min_frames, track, max_frames, condition, view, previews, allow_truncated, walker_check
     )
-    manifest_path = out_root / MANIFEST_NAME
-    manifest = read_manifest(manifest_path)
     signature = video_signature(video)
-    previous = manifest["videos"].get(stem)
+    folder = extraction_folder(out_root, Shard())
+    previous = entry_of(folder.rows.get(stem))
     check_source(out_root, stem, previous, signature)
     if resume and is_complete(out_root, previous, signature, settings):
         logger.info("%s: already extracted to %s with the same settings; nothing to do", video, out_root)
-        return ExtractionSummary(out_root, manifest_path, previous, reused=True)
-    entry, removed = extract_entry(video, out_root, settings, signature, previous, walker_check, progress)
-    write_results(manifest_path, {stem: entry}, {})
-    return ExtractionSummary(out_root, manifest_path, entry, removed=removed)
+        finish_extraction(folder, [stem], {stem}, [])
+        return ExtractionSummary(out_root, out_root / MANIFEST, previous, reused=True)
+    try:
+        entry, removed = extract_entry(video, out_root, settings, signature, previous, walker_check, progress)
+    except GaitDataError as err:  # recorded, as a many-video job records it, then raised
+        folder.append(skipped_row(stem, str(video), err.problem, previous))
+        finish_extraction(folder, [stem], set(), folder.gather())
+        raise
+    folder.append(done_row(stem, entry, removed))
+    finish_extraction(folder, [stem], set(), folder.gather())
+    return ExtractionSummary(out_root, out_root / MANIFEST, entry, removed=removed)

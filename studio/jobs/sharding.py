@@ -11,18 +11,18 @@ same way whatever the number of processes, so the clips come out byte for byte t
 - `person_groups`: the batches that share a person, which one process makes together: a person
   is never split between processes.
 
-`JobFolder` is the output root of such a job: `manifest.json` (settings while running, the
-summary at the end) and `manifest.jsonl` (one row per clip). One process appends its rows to
-`manifest.jsonl` as each clip is written; with several, each appends to its own
-`manifest.shard-K-of-N.jsonl`, and at the end the main process merges every row, in the job's own
-order, into `manifest.jsonl` and removes the shard files. A job killed anywhere (any process,
-`kill -9`) is resumed by running it again, with any number of processes: the main process first
-gathers the rows of every earlier process, then the unfinished batches are shared out.
+`JobFolder` is the output root of such a job, in the one format of every batch job
+(`gaitdata.job_folder`): `manifest.json` (settings while running, the summary at the end) and
+`manifest.jsonl` (one row per clip). One process appends its rows to `manifest.jsonl` as each
+clip is written; with several, each appends to its own `manifest.shard-K-of-N.jsonl`, and at the
+end the main process merges every row, in the job's own order, into `manifest.jsonl` and removes
+the shard files. A job killed anywhere (any process, `kill -9`) is resumed by running it again,
+with any number of processes: the main process first gathers the rows of every earlier process,
+then the unfinished batches are shared out.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -30,19 +30,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from gaitdata import GaitDataError
-from gaitdata.atomic import atomic_write_text
-from gaitdata.json_values import json_ready
+from gaitdata import job_folder
+from gaitdata.job_folder import OPENGAIT_LAYOUT
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-MANIFEST_ROWS = "manifest.jsonl"
-SHARD_ROWS = "manifest.shard-{index}-of-{count}.jsonl"  # index counted from 1
-SHARD_ROWS_GLOB = "manifest.shard-*-of-*.jsonl"
 BATCH_CLIPS = 64  # clips made together (their windows denoise in shared batches)
-# `manifest.json`'s "layout" line of a job that writes OpenGait clips (`JobFolder(layout=...)`)
-OPENGAIT_LAYOUT = "OpenGait: <subject>/<condition>/<view>/<view>.pkl, uint8 [T, 64, 64]"
 # a process that finished its share waits at the end for the others: allow for uneven shares
 BARRIER_TIMEOUT = timedelta(hours=24)
 _SIZE_VARIABLES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
@@ -146,141 +139,28 @@ def person_groups(batches: Sequence[list], person: Callable) -> list[list[list]]
 
 
 # ---- the output folder ----------------------------------------------------------------------
-def _whole_rows(path: Path) -> list[dict]:
-    """The rows of a rows file; the half-written last line of a killed process is left out."""
-    rows = []
-    try:
-        lines = path.read_text().splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return rows
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+class JobFolder(job_folder.JobFolder):
+    """`gaitdata.job_folder.JobFolder` shared by the job's processes: `shard` says which this is.
 
-
-class JobFolder:
-    """`out_root` of one batch job, shared by the job's processes: settings, finished clips, rows.
-
-    A folder holding a job of the same kind and settings is resumed; anything else that is not
-    empty is refused, so two jobs never mix in one dataset.
+    Every process checks the folder; the main one merges the rows of every earlier run and
+    process before any process reads them; each process appends to its own rows file; `gather`
+    and `finish` wait for all (`Shard.wait`).
 
     Args:
-        out_root: the output root.
-        kind: what the job makes (`manifest.json`'s "kind").
-        settings: everything that decides the output (compared on resume).
+        out_root, kind, settings, key, layout: as `gaitdata.job_folder.JobFolder`'s.
         shard: this process's place (`current_shard()`).
-        key: the row field naming the clip's file (relative to `out_root`); a clip is finished
-            when a "done" row names it and the file is there.
-        layout: `manifest.json`'s "layout" line.
+        options: the other keywords of `gaitdata.job_folder.JobFolder` (keep, settings_defaults,
+            foreign_files, earlier).
     """
 
-    def __init__(self, out_root: Path, kind: str, settings: dict, shard: Shard, key: str = "output", layout: str = ""):
-        self.root, self.kind, self.shard, self.key, self.layout = Path(out_root), kind, shard, key, layout
-        self.settings = json_ready(json.loads(json.dumps(settings)))  # as it reads back from JSON
-        self._check_folder()  # every process, before any writes
-        shard.wait()
-        if shard.is_main:
-            self.root.mkdir(parents=True, exist_ok=True)
-            rows = self._earlier_rows()
-            # every earlier process's rows in one file, then their files go (a kill in between only repeats rows)
-            atomic_write_text(self.root / MANIFEST_ROWS, "".join(json.dumps(r) + "\n" for r in rows))
-            for path in self.root.glob(SHARD_ROWS_GLOB):
-                path.unlink(missing_ok=True)
-            self._write_manifest({"status": "running"})
-        shard.wait()
-        self.rows = {r[key]: r for r in _whole_rows(self.root / MANIFEST_ROWS)}
-        self.resumed = len(self.rows)
-        name = MANIFEST_ROWS if shard.count == 1 else SHARD_ROWS.format(index=shard.index + 1, count=shard.count)
-        self._rows_path = self.root / name
-        self._appended: list[dict] = []  # this process's rows of this run
-        self._file = None  # opened on the first row
-
-    def _check_folder(self) -> None:
-        manifest = self.root / MANIFEST
-        if manifest.is_file():
-            try:
-                previous = json.loads(manifest.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise GaitDataError(manifest, f"not valid JSON ({err}); choose another output folder") from None
-            if previous.get("kind") != self.kind or previous.get("settings") != self.settings:
-                raise ValueError(f"{self.root}: {self._differences(previous)}; choose another output folder")
-        elif self.root.exists() and any(self.root.iterdir()):
-            raise ValueError(f"{self.root}: folder is not empty and holds no {MANIFEST} of an earlier run")
-
-    def _differences(self, previous: dict) -> str:
-        if previous.get("kind") != self.kind:
-            return f"holds a {previous.get('kind')!r} job, not a {self.kind!r} one"
-        old = previous.get("settings", {})
-        changed = sorted(k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k))
-        detail = ", ".join(f"{k}: {old.get(k)!r} then, {self.settings.get(k)!r} now" for k in changed[:4])
-        return f"holds an earlier run with other settings ({detail})"
-
-    def _earlier_rows(self) -> list[dict]:
-        """Rows of clips written by earlier runs (any process) whose file is still there; skips are retried."""
-        rows: dict[str, dict] = {}
-        for path in [self.root / MANIFEST_ROWS, *sorted(self.root.glob(SHARD_ROWS_GLOB))]:
-            for row in _whole_rows(path):
-                name = row.get(self.key)
-                if row.get("status") == "done" and isinstance(name, str) and (self.root / name).is_file():
-                    rows.setdefault(name, row)
-        return list(rows.values())
-
-    def _write_manifest(self, body: dict) -> None:
-        data = {"kind": self.kind, "layout": self.layout, **body, "settings": self.settings}
-        atomic_write_text(self.root / MANIFEST, json.dumps(json_ready(data), indent=1, allow_nan=False) + "\n")
-
-    def is_done(self, name: str) -> bool:
-        return name in self.rows
-
-    def append(self, row: dict) -> None:
-        """Record a finished (or skipped) clip; on disk before the next clip starts."""
-        row = json_ready(row)
-        if row["status"] == "done":
-            self.rows[row[self.key]] = row
-        self._appended.append(row)
-        if self._file is None:
-            self._file = open(self._rows_path, "a")  # noqa: SIM115 (closed by close())
-        self._file.write(json.dumps(row) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def gather(self) -> list[dict] | None:
-        """Once every process has done its share: to the main process, every row of this run
-        (all processes'), with `rows` updated to every finished clip; None to the others."""
-        self.close()
-        self.shard.wait()
-        if not self.shard.is_main:
-            return None
-        if self.shard.count == 1:
-            return list(self._appended)
-        this_run = []
-        for index in range(self.shard.count):
-            this_run += _whole_rows(self.root / SHARD_ROWS.format(index=index + 1, count=self.shard.count))
-        for row in this_run:
-            if row["status"] == "done":
-                self.rows[row[self.key]] = row
-        return this_run
-
-    def finish(self, summary: dict | None, rows: Sequence[dict] | None) -> dict:
-        """The main process writes `rows` (in the job's order) as `manifest.jsonl` and the summary
-        as `manifest.json`, then every process returns the finished manifest."""
-        if self.shard.is_main:
-            atomic_write_text(self.root / MANIFEST_ROWS, "".join(json.dumps(r) + "\n" for r in rows))
-            for path in self.root.glob(SHARD_ROWS_GLOB):
-                path.unlink(missing_ok=True)
-            self._write_manifest({"status": "complete", **summary})
-        self.shard.wait()
-        return json.loads((self.root / MANIFEST).read_text())
+    def __init__(
+        self, out_root: Path, kind: str, settings: dict, shard: Shard, key: str = "output", layout: str = "", **options
+    ):
+        self.shard = shard
+        super().__init__(
+            out_root, kind, settings, key=key, layout=layout, index=shard.index, count=shard.count, wait=shard.wait,
+            **options,
+        )  # fmt: skip
 
 
 __all__ = [
