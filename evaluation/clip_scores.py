@@ -170,7 +170,6 @@ class ClipScorer:
             self.classifier = covariate_classifier
             self.unavailable = None if covariate_classifier is not None else unavailable or "not requested"
         self._last = None  # (keys, embeddings) of the last batch: the retry policy and the scores share them
-        self._known: dict = {}  # id(result frames) → judge embedding the job already has (anonymization)
 
     def embed_sources(self, keys: list, sources: list[GaitSequence]) -> np.ndarray:
         """Judge embeddings `[N, c, p]` of a batch's sources, each distinct source embedded once
@@ -185,25 +184,36 @@ class ClipScorer:
         self._last = (list(keys), embeddings)
         return embeddings
 
-    def remember(self, results: list[GaitSequence], embeddings) -> None:
-        """Judge embeddings of results already computed (the retry policy's), so `many` of the
-        next batch does not embed them again; forgotten after that batch."""
-        self._known = {id(r.frames): e for r, e in zip(results, embeddings) if e is not None}
-
-    def _embed_results(self, results: list[GaitSequence]) -> np.ndarray:
-        known, self._known = self._known, {}
-        missing = [r for r in results if id(r.frames) not in known]
+    def _embed_results(self, results: list[GaitSequence], known: list | None) -> np.ndarray:
+        """Judge embeddings `[N, c, p]` of `results`: `known[i]` where the caller gave one, the
+        others embedded here in one call."""
+        known = [None] * len(results) if known is None else list(known)
+        if len(known) != len(results):
+            raise ValueError(f"{len(known)} result embeddings for {len(results)} results")
+        missing = [r for r, e in zip(results, known) if e is None]
         fresh = iter(self.judge.embed(missing)) if missing else iter(())
-        return np.stack([known[id(r.frames)] if id(r.frames) in known else next(fresh) for r in results])
+        return np.stack([next(fresh) if e is None else np.asarray(e) for e in known])
 
-    def many(self, keys, sources, results, expected, source_embeddings=None) -> list[dict | None]:
+    def many(
+        self, keys, sources, results, expected, source_embeddings=None, result_embeddings=None
+    ) -> list[dict | None]:
         """Per result `{"identity": {cosine, distance, threshold, same_person, ...}, "covariates": {...} or None}`
-        (None without a judge); `expected` per result: the covariates it should show, or None."""
+        (None without a judge).
+
+        Args:
+            keys, sources: per result its source's key and clip (`embed_sources`).
+            results: the results to score.
+            expected: per result the covariates it should show, or None.
+            source_embeddings: the sources' judge embeddings `[N, c, p]`, when the caller has them.
+            result_embeddings: per result its judge embedding `[c, p]` when the caller has it
+                already (e.g. the anonymization retry policy's `AnonymizationResult.judge_embedding`),
+                None where it has not: those are embedded here, in one batch.
+        """
         if self.judge is None or not results:
             return [None] * len(results)
         if source_embeddings is None:
             source_embeddings = self.embed_sources(keys, sources)
-        embeddings = self._embed_results(results)
+        embeddings = self._embed_results(results, result_embeddings)
         out = []
         for source_embedding, embedding, wanted in zip(source_embeddings, embeddings, expected):
             scores = {

@@ -24,7 +24,7 @@ _LAZY = {
     "GaitLatentDenoiser": "generators.denoiser",
     "IdentityBank": "generators.identity_bank",
     "GaitGenerationPipeline": "generators.pipeline",
-    "GenerationCancelled": "generators.pipeline",
+    "GenerationCancelled": "generators.sampling",
 }
 
 

@@ -7,9 +7,13 @@ CASIA-B-style condition names carry the covariates: `nm-01` (normal clothes, not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # the class vocabularies, and condition-name prefix → (clothing, carrying)
 from gaitdata.casia_b import CARRYING, CLOTHING, CONDITION_COVARIATES
+
+if TYPE_CHECKING:
+    from gaitdata import GaitSequence
 
 _ALIASES = {"cl": "coat", "nm": "normal", "bg": "bag", "no": "none", "": "none"}
 
@@ -76,3 +80,18 @@ def parse_view(view: str | float | int) -> float:
 def view_name(deg: float) -> str:
     """Degrees → the 3-digit folder name datasets use (`90.0` → `'090'`)."""
     return f"{int(round(deg)) % 360:03d}"
+
+
+def source_covariates(seq: GaitSequence) -> dict:
+    """The covariates a clip's metadata states (view, clothing, carrying), None where unknown."""
+    out = {"view": None, "clothing": None, "carrying": None}
+    try:
+        out["view"] = parse_view(seq.view)
+    except ValueError:
+        pass
+    try:
+        cov = covariates_from_condition(seq.condition)
+        out["clothing"], out["carrying"] = cov.clothing, cov.carrying
+    except ValueError:
+        pass
+    return out

@@ -1,24 +1,17 @@
 """Editing and anonymizing a given clip: its motion kept, its covariates or identity changed.
 
 Both are the generation pipeline, started from the source's latents and denoised by the
-pipeline's own guided step. The source clip's frame latents are carried toward noise — DDIM
-inversion under the source's own conditions (deterministic, keeps phase and cadence), or plain
-partial noising (strength 1: fresh noise) — up to `strength` of the schedule, then denoised
-under the new conditions:
+pipeline's own guided step (`generators.regeneration`: the source carried toward noise up to
+`strength` of the schedule, by DDIM inversion or partial noising, then denoised under the new
+conditions, in windows of `WINDOW` frames, on the source's own timing where the denoiser reads one):
 
 - `edit`: the same person (the source clip is the identity reference), new view / clothing /
   carrying;
 - `anonymize_many`: the same covariates, the person replaced by a novel one far from the source
-  and from every known person (`IdentityBank`): a first clip of that person is generated and
-  becomes the reference. Clips given one `Pseudonym` become one new person (one identity, one
-  first clip per view), so an anonymized dataset keeps who is who. Nothing here judges: what
-  identity is left is measured by the judge in `studio.jobs.anonymization`, which retries
-  the clips that still verify as their source.
-
-With a denoiser that has a motion pathway, every window also walks on the source's own timing
-(`gait_motion_signal`), so the body can be made anew without losing the walk.
-
-Clips are processed in windows of `WINDOW` frames (what the denoiser was trained on).
+  and from every known person (`generators.pseudonyms`): a first clip of that person is
+  generated and becomes the reference. Clips given one `Pseudonym` become one new person, so an
+  anonymized dataset keeps who is who. Nothing here judges: what identity is left is measured by
+  the judge in `studio.jobs.anonymization`, which retries the clips that still verify as their source.
 """
 
 from __future__ import annotations
@@ -26,34 +19,21 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from gaitdata import GaitSequence
-from gaitdata.silhouette_stats import gait_motion_signal
-from generators.conditions import (
-    Covariates,
-    carrying_index,
-    clothing_index,
-    covariates_from_condition,
-    parse_view,
-    view_name,
-)
+from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, source_covariates, view_name
 from generators.identity_bank import IdentityBank
-from generators.pipeline import (
-    MIN_REFERENCE_FOREGROUND,
-    GaitGenerationPipeline,
-    frames_from_model_output,
-    normalize_identity,
-)
+from generators.pipeline import MIN_REFERENCE_FOREGROUND, GaitGenerationPipeline, normalize_identity
+from generators.pseudonyms import Pseudonym, anonymization_targets, clip_identities
+from generators.regeneration import WINDOW, Regeneration, regenerate
+from generators.regeneration import clip_windows as _windows  # noqa: F401  (the tests' name for it)
 from generators.settings import ANONYMIZE, EDIT, METHODS
 
 logger = logging.getLogger(__name__)
 
 MIN_FRAMES = 16  # below ~one gait cycle there is no motion to keep
-WINDOW = 30
 
 
 def unusable_source(seq: GaitSequence) -> str | None:
@@ -64,73 +44,6 @@ def unusable_source(seq: GaitSequence) -> str | None:
     if foreground < MIN_REFERENCE_FOREGROUND:
         return f"empty: no body in its frames (mean foreground {foreground:.4f})"
     return None
-
-
-def source_covariates(seq: GaitSequence) -> dict:
-    """The covariates a clip's metadata states (view, clothing, carrying), None where unknown."""
-    out = {"view": None, "clothing": None, "carrying": None}
-    try:
-        out["view"] = parse_view(seq.view)
-    except ValueError:
-        pass
-    try:
-        cov = covariates_from_condition(seq.condition)
-        out["clothing"], out["carrying"] = cov.clothing, cov.carrying
-    except ValueError:
-        pass
-    return out
-
-
-def _windows(length: int) -> list[tuple[slice, slice]]:
-    """Cover `length` frames with WINDOW-frame windows (one shorter window when the clip is).
-
-    Returns, per window, (the frames it denoises, the part of them it gives the output): windows
-    overlap where `length` is no multiple of WINDOW, and each frame is taken from the window whose
-    centre is nearest. Equal windows let the windows of many clips denoise as one batch.
-    """
-    if length <= WINDOW:
-        return [(slice(0, length), slice(0, length))]
-    count = -(-length // WINDOW)
-    starts = np.linspace(0, length - WINDOW, count).round().astype(int)
-    centres = starts + WINDOW / 2
-    frame = np.arange(length)[:, None] + 0.5  # frame centres
-    inside = (frame >= starts[None, :]) & (frame < starts[None, :] + WINDOW)
-    owner = np.where(inside, np.abs(frame - centres[None, :]), np.inf).argmin(1)  # [length]
-    out = []
-    for k, a in enumerate(starts):
-        mine = np.flatnonzero(owner == k)
-        out.append((slice(a, a + WINDOW), slice(mine[0] - a, mine[-1] + 1 - a)))
-    return out
-
-
-@dataclass(frozen=True)
-class Pseudonym:
-    """Who a source person becomes when anonymized: clips given the same pseudonym become ONE
-    new person (the same identity; one first clip per view, the reference of all their clips).
-
-    Attributes:
-        seed: draws the new identity and their first clips (the same seed, the same person).
-        anchor: a clip of the source person that the new identity is kept far from; None = the
-            mean identity of the person's clips in the call. Give the same anchor wherever the
-            person's clips are anonymized (e.g. their first clip), so every batch that holds
-            some of them makes the same new person.
-    """
-
-    seed: int
-    anchor: GaitSequence | None = None
-
-
-@dataclass
-class _Regeneration:
-    """One clip to regenerate: its source, whom it becomes, under which covariates, how hard."""
-
-    sequence: GaitSequence
-    source_identity: dict | None  # None when nothing inverts the source (method "noise")
-    target_identity: dict
-    source_covariates: dict
-    target_covariates: dict
-    seed: int
-    strength: float
 
 
 class GaitEditor:
@@ -168,109 +81,7 @@ class GaitEditor:
 
     def identities_of(self, sequences: Sequence[GaitSequence]) -> list[dict]:
         """`identity_of` of many clips, embedded and encoded in one batch each."""
-        if not sequences:
-            return []
-        embeddings = self.pipeline.encode_identity(list(sequences))
-        references = self.pipeline.encode_reference(list(sequences))
-        return [
-            {"embedding": embeddings[i : i + 1], "reference": None if references is None else references[i : i + 1]}
-            for i in range(len(sequences))
-        ]
-
-    def _conditions(self, identity: dict, covariates: dict, motion: np.ndarray | None) -> dict:
-        return self.pipeline.condition_tensors(
-            1,
-            identity["embedding"],
-            covariates["view"],
-            covariates["clothing"],
-            covariates["carrying"],
-            None,
-            motion=motion,
-            reference=identity["reference"],
-        )
-
-    @torch.no_grad()
-    def _regenerate_many(
-        self,
-        jobs: list[_Regeneration],
-        steps: int,
-        guidance: float,
-        identity_guidance: float | None,
-        method: str,
-        batch_size: int = 64,
-        cancel=None,
-    ) -> list[np.ndarray]:
-        """Carry every window of every job's source toward noise and denoise it under the job's
-        target conditions; windows of one length and strength denoise together, whatever clip
-        they come from. Each job's noise comes from its own seed, so a clip comes out the same
-        in any batch. Returns each job's frames, `uint8 [T, 64, 64]`.
-        """
-        pipe = self.pipeline
-        windows = []  # (job index, output part, clean latents [1, w, d], target conds, source conds, noise)
-        for j, job in enumerate(jobs):
-            seq = job.sequence
-            x = torch.from_numpy(seq.model_input())[:, None]  # [t, 1, 64, 44]
-            motion = gait_motion_signal(seq.frames) if pipe.denoiser.config.motion_dim else None
-            generator = torch.Generator().manual_seed(int(job.seed))
-            if method == "noise" and job.strength >= 1.0:  # fresh noise: nothing reads the source's latents
-                latents = torch.zeros(seq.num_frames, pipe.denoiser.config.latent_dim)
-            else:
-                latents = pipe.autoencoder.encode(x)  # [t, d]: frame by frame, so one call for all windows
-            for frames, part in _windows(seq.num_frames):
-                window_motion = None if motion is None else motion[frames]
-                clean = latents[frames][None]  # [1, w, d]
-                windows.append(
-                    (
-                        j,
-                        part,
-                        clean,
-                        self._conditions(job.target_identity, job.target_covariates, window_motion),
-                        # the source's own conditions only steer a DDIM inversion
-                        None
-                        if method == "noise"
-                        else self._conditions(job.source_identity, job.source_covariates, window_motion),
-                        torch.randn(clean.shape, generator=generator),
-                    )
-                )
-        groups: dict[tuple, list[int]] = {}
-        for i, (j, _, clean, target, _, _) in enumerate(windows):
-            shape = tuple(None if v is None else tuple(v.shape[1:]) for v in target.values())
-            groups.setdefault((clean.shape[1], jobs[j].strength, shape), []).append(i)
-        masks: list = [None] * len(windows)
-        for (_, strength, _), members in groups.items():
-            for start in range(0, len(members), batch_size):
-                chunk = members[start : start + batch_size]
-
-                def stacked(k: int, chunk=chunk) -> dict:
-                    conds = [windows[i][k] for i in chunk]
-                    return {
-                        key: None if v is None else torch.cat([c[key] for c in conds]) for key, v in conds[0].items()
-                    }
-
-                clean = torch.cat([windows[i][2] for i in chunk])
-                noise = torch.cat([windows[i][5] for i in chunk])
-                generator = torch.Generator().manual_seed(0)  # unused: the noise is drawn per job above
-                guided = (guidance, generator, strength, identity_guidance)
-                if method == "noise":
-                    start_latents = noise if strength >= 1.0 else clean
-                    out = pipe.denoise_latents(start_latents, stacked(3), steps, *guided, noise=noise, cancel=cancel)
-                else:
-                    noisy = pipe.invert_latents(clean, stacked(4), steps, strength, cancel=cancel)
-                    out = pipe.denoise_latents(
-                        noisy,
-                        stacked(3),
-                        steps,
-                        *guided,
-                        scheduler=pipe.ddim_scheduler(),
-                        start="inverted",
-                        cancel=cancel,
-                    )
-                for i, mask in zip(chunk, pipe.decode_clips(out)):
-                    masks[i] = mask
-        per_job: list[list[np.ndarray]] = [[] for _ in jobs]
-        for (j, part, *_), mask in zip(windows, masks):
-            per_job[j].append(mask[part])
-        return [frames_from_model_output(np.concatenate(parts)) for parts in per_job]
+        return clip_identities(self.pipeline, sequences)
 
     def _check(self, seq: GaitSequence, strength: float, steps: int, method: str) -> None:
         if not isinstance(seq, GaitSequence):
@@ -391,9 +202,9 @@ class GaitEditor:
             asked.append((i, source, target))
         identities = self.identities_of([sequences[i] for i, _, _ in asked])
         for (i, source, target), identity in zip(asked, identities):
-            jobs.append((i, _Regeneration(sequences[i], identity, identity, source, target, seeds[i], strength)))
-        frames = self._regenerate_many(
-            [job for _, job in jobs], steps, guidance, identity_guidance, method, batch_size, cancel
+            jobs.append((i, Regeneration(sequences[i], identity, identity, source, target, seeds[i], strength)))
+        frames = regenerate(
+            self.pipeline, [job for _, job in jobs], steps, guidance, identity_guidance, method, batch_size, cancel
         )
         for (i, job), made in zip(jobs, frames):
             seq, target = job.sequence, job.target_covariates
@@ -418,77 +229,12 @@ class GaitEditor:
         cancel=None,
         people: Sequence[Pseudonym] | None = None,
     ) -> list[dict]:
-        """Whom each clip becomes: a novel identity far from its source and from every known person.
-
-        A denoiser with a reference pathway is given a first clip of the novel person (drawn from
-        the embedding alone, in the source's view, normal clothes; one batch for all) as the
-        reference, so the new body is carried by the same pathway that carries a real person in
-        an edit. Without `people` each clip becomes its own person, drawn from its seed; with
-        them, the clips of one `Pseudonym` share one identity and one first clip per view.
-        Returns per clip `{"embedding": [1, E], "reference": tokens or None,
-        "similarity_to_source": cosine to the clip's own source in the conditioner's space (to
-        its person's anchor when every clip has a pseudonym with one)}`.
-        """
+        """Whom each clip becomes: a novel identity from the editor's bank, far from its source and
+        from every known person, with its reference (`generators.pseudonyms.anonymization_targets`).
+        Returns per clip `{"embedding": [1, E], "reference": tokens or None, "similarity_to_source"}`."""
         if self.bank is None:
             raise ValueError("anonymize needs a target identity or an identity bank to make one")
-        seeds = [int(s) for s in seeds]
-        if len(seeds) != len(sequences) or (people is not None and len(people) != len(sequences)):
-            raise ValueError(f"{len(sequences)} clips need as many seeds and people")
-        anchored_only = people is not None and all(p.anchor is not None for p in people)
-        # the conditioner is the costliest reader here: with anchors, a person's clips are measured
-        # against their anchor (the one clip the new identity was chosen far from)
-        sources = None if anchored_only else self.pipeline.encode_identity(list(sequences))  # [N, E]
-        # one group per new person: (its seed, the embedding it keeps away from, its clips)
-        groups: dict = {}
-        for i in range(len(seeds)):
-            key = ("clip", i) if people is None else ("person", people[i].seed)
-            groups.setdefault(key, []).append(i)
-        anchored = [k for k, m in groups.items() if k[0] == "person" and people[m[0]].anchor is not None]
-        anchors = [people[groups[k][0]].anchor for k in anchored]
-        anchor_of = dict(zip(anchored, self.pipeline.encode_identity(anchors))) if anchors else {}
-        identity_of_clip = [None] * len(sequences)
-        for key, members in groups.items():
-            if key[0] == "clip":
-                seed, away = seeds[members[0]], sources[members]
-            else:
-                seed = key[1]
-                away = anchor_of[key][None] if key in anchor_of else sources[members].mean(0, keepdim=True)
-            away = normalize_identity(away).numpy()
-            candidates, _ = self.bank.novel(8, seed=seed, exclude=away)
-            chosen = normalize_identity(candidates[self.bank.farthest(away, candidates)])
-            for i in members:
-                identity_of_clip[i] = (key, chosen)
-        if self.pipeline.denoiser.config.reference_frames:
-            views = [c["view"] if c["view"] is not None else 90.0 for c in map(source_covariates, sequences)]
-            firsts: dict = {}  # (person, view) → index of its first clip in the batch drawn below
-            draws = []  # (embedding, view, noise seed)
-            for i, (key, chosen) in enumerate(identity_of_clip):
-                if (key, views[i]) not in firsts:
-                    firsts[(key, views[i])] = len(draws)
-                    noise_seed = seeds[i] if key[0] == "clip" else _first_clip_seed(key[1], views[i])
-                    draws.append((chosen, views[i], noise_seed))
-            dim = self.pipeline.denoiser.config.latent_dim
-            noise = torch.cat(
-                [torch.randn((1, WINDOW, dim), generator=torch.Generator().manual_seed(s)) for _, _, s in draws]
-            )
-            drawn = self.pipeline.novel_person(
-                torch.cat([e for e, _, _ in draws]).numpy(),
-                0,
-                steps,
-                guidance,
-                [v for _, v, _ in draws],
-                latents=noise,
-                cancel=cancel,
-            )
-            made = self.identities_of(drawn)
-            targets = [dict(made[firsts[(key, views[i])]]) for i, (key, _) in enumerate(identity_of_clip)]
-        else:
-            targets = [{"embedding": chosen, "reference": None} for _, chosen in identity_of_clip]
-        if sources is None:
-            sources = torch.cat([anchor_of[identity_of_clip[i][0]][None] for i in range(len(sequences))])
-        for target, source in zip(targets, sources):
-            target["similarity_to_source"] = float(target["embedding"][0] @ source)
-        return targets
+        return anonymization_targets(self.pipeline, self.bank, sequences, seeds, steps, guidance, cancel, people)
 
     def anonymize_many(
         self,
@@ -552,8 +298,8 @@ class GaitEditor:
         jobs = []
         for seq, seed, person, source in zip(sequences, seeds, chosen, own):
             covariates = source_covariates(seq)
-            jobs.append(_Regeneration(seq, source, person, covariates, covariates, seed, strength))
-        frames = self._regenerate_many(jobs, steps, guidance, identity_guidance, method, batch_size, cancel)
+            jobs.append(Regeneration(seq, source, person, covariates, covariates, seed, strength))
+        frames = regenerate(self.pipeline, jobs, steps, guidance, identity_guidance, method, batch_size, cancel)
         return [
             seq.with_frames(
                 made,
@@ -572,12 +318,6 @@ class GaitEditor:
         ]
 
 
-def _first_clip_seed(person_seed: int, view: float) -> int:
-    """The starting noise of a pseudonym's first clip in one view: its seed and the view alone."""
-    entropy = [int(person_seed) % 2**63, int(round(float(view) * 10)) % 3600]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
-
-
 def _per_clip(value, n: int, name: str) -> list:
     values = list(value) if isinstance(value, list | tuple | np.ndarray) else [value] * n
     if len(values) != n:
@@ -592,3 +332,14 @@ def _seeds(seeds, n: int) -> list[int]:
     if len(seeds) != n:
         raise ValueError(f"{len(seeds)} seeds for {n} clips")
     return seeds
+
+
+__all__ = [
+    "MIN_FRAMES",
+    "METHODS",
+    "WINDOW",
+    "GaitEditor",
+    "Pseudonym",
+    "source_covariates",
+    "unusable_source",
+]

@@ -2,52 +2,36 @@
 
 Wires the frame autoencoder, the latent denoiser and a diffusers scheduler together, in the
 manner of diffusers' pipelines: the models know nothing of sampling, the scheduler nothing of
-networks; the loop lives here. A pipeline is a folder (`autoencoder/`, `denoiser/`,
-`scheduler/`, each written by its own `save_pretrained`), so swapping DDIM for DPM-Solver is
+networks. The pipeline turns what a user asks for (an identity as clips or embeddings, view,
+clothing, carrying, speed, motion) into the denoiser's condition tensors, draws the noise, runs
+the guided sampling loop (`generators.sampling`, which editing and anonymizing run too) and
+decodes the clips. A pipeline is a folder (`autoencoder/`, `denoiser/`, `scheduler/`, each written
+by its own `save_pretrained`; `generators.pipeline_folder`), so swapping DDIM for DPM-Solver is
 `pipeline.scheduler = DPMSolverMultistepScheduler.from_config(pipeline.scheduler.config)`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
-from diffusers import DDIMInverseScheduler, DDIMScheduler, DPMSolverMultistepScheduler, SchedulerMixin
+from diffusers import DDIMScheduler, SchedulerMixin
 
-from gaitdata import GaitDataError, GaitSequence
+from gaitdata import GaitSequence
 from gaitdata.sequence import SIDE_COLUMNS
 from gaitdata.silhouette_stats import gait_motion_signal
+from generators import sampling
 from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
-from generators.denoiser import (
-    CONDITION_NAMES,
-    COVARIATE_CONDITIONS,
-    IDENTITY_CONDITIONS,
-    GaitLatentDenoiser,
-)
-from generators.identity_bank import IdentityBank, normalize_identity
+from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
+from generators.identity_bank import normalize_identity
+from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pipeline_folder
+from generators.sampling import DDIM_SPACING, GenerationCancelled
 
-SCHEDULERS = {"ddim": DDIMScheduler, "dpm": DPMSolverMultistepScheduler}
-# inversion and re-denoising walk the same DDIM grid; DDIMInverseScheduler knows no "linspace"
-# (the bundled sampler's spacing), so both use "leading"; neither clips the predicted clean latents
-# to [-1, 1] (DDIM's default): latents have unit spread, 31% lie beyond ±1, and clipping them
-# distorted every inversion (the anonymizer missed its targets with it, met them without)
-DDIM_SPACING = "leading"
 MIN_REFERENCE_FRAMES = 10  # under ~half a gait cycle a clip shows too little of the body's motion
 MIN_REFERENCE_FOREGROUND = 0.02  # mean foreground of a reference's frames; below it there is no body
-
-
-class GenerationCancelled(Exception):
-    """Raised between denoising steps when the caller's `cancel()` says the work is no longer wanted."""
-
-
-def _check_cancel(cancel) -> None:
-    if cancel is not None and cancel():  # a callable that raises its own exception works too
-        raise GenerationCancelled("generation cancelled")
 
 
 def frames_from_model_output(masks: np.ndarray) -> np.ndarray:
@@ -88,17 +72,8 @@ class GaitGenerationPipeline:
     # ---- folders -------------------------------------------------------------------------
     def save_pretrained(self, folder: str | os.PathLike, half: bool = False) -> None:
         """Write the pipeline folder; `half` stores weights in float16 (half the size; loads as float32)."""
-        import copy
-
-        folder = Path(folder)
-        for name, model in (("autoencoder", self.autoencoder), ("denoiser", self.denoiser)):
-            (copy.deepcopy(model).half() if half else model).save_pretrained(folder / name)
-        self.scheduler.save_pretrained(folder / "scheduler")
-        if self.identity_bank is not None:
-            self.identity_bank.save(folder / "identity_bank")
-        index = {"autoencoder": "SilhouetteAutoencoder", "denoiser": "GaitLatentDenoiser"}
-        index["scheduler"] = type(self.scheduler).__name__
-        (folder / "pipeline_index.json").write_text(json.dumps(index, indent=1) + "\n")
+        parts = (self.autoencoder, self.denoiser, self.scheduler, self.identity_bank)
+        save_pipeline_folder(folder, *parts, half=half)
 
     @classmethod
     def from_pretrained(cls, folder: str | os.PathLike, conditioner=None, scheduler: str | None = None):
@@ -107,23 +82,7 @@ class GaitGenerationPipeline:
         Raises:
             GaitDataError: the folder or one of its parts is missing or corrupt.
         """
-        folder = Path(folder)
-        for part in ("autoencoder", "denoiser", "scheduler"):
-            if not (folder / part).is_dir():
-                raise GaitDataError(folder, f"not a generator folder: '{part}/' is missing")
-        try:
-            autoencoder = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder", torch_dtype=torch.float32)
-            denoiser = GaitLatentDenoiser.from_pretrained(folder / "denoiser", torch_dtype=torch.float32)
-            index = json.loads((folder / "pipeline_index.json").read_text())
-        except (OSError, ValueError, RuntimeError, json.JSONDecodeError) as err:
-            raise GaitDataError(folder, f"cannot load generator weights: {err}") from None
-        name = scheduler or {"DDIMScheduler": "ddim"}.get(index.get("scheduler"), "dpm")
-        if name not in SCHEDULERS:
-            raise ValueError(f"unknown scheduler {name!r}; allowed: {', '.join(SCHEDULERS)}")
-        sched = SCHEDULERS[name].from_pretrained(folder / "scheduler")
-        bank = None
-        if (folder / "identity_bank").is_dir():
-            bank = IdentityBank.load(folder / "identity_bank")
+        autoencoder, denoiser, sched, bank = load_pipeline_folder(folder, scheduler)
         return cls(autoencoder, denoiser, sched, conditioner, bank)
 
     # ---- conditions ----------------------------------------------------------------------
@@ -310,75 +269,23 @@ class GaitGenerationPipeline:
     def guided_prediction(
         self, latents: torch.Tensor, t, conditions: dict, guidance: float, identity_guidance: float | None = None
     ) -> torch.Tensor:
-        """The denoiser's prediction under classifier-free guidance, one scale per condition group.
+        """The denoiser's prediction under classifier-free guidance (`sampling.guided_prediction`)."""
+        return sampling.guided_prediction(self.denoiser, latents, t, conditions, guidance, identity_guidance)
 
-        `guidance` scales the covariates (view, clothing, carrying, speed), `identity_guidance`
-        the identity (embedding and reference; None = `guidance`). With equal scales this is plain
-        CFG against the unconditional model (two passes); with different ones, each group is
-        guided against the prediction without it (three passes):
-        `cond + (g_id − 1)(cond − no_identity) + (g_cov − 1)(cond − no_covariates)`.
-        The motion signal is a structural condition, kept in every pass.
-        """
-        identity_guidance = guidance if identity_guidance is None else identity_guidance
-        mask = conditions["condition_mask"]
-
-        def without(names) -> dict:
-            dropped = mask.clone()
-            dropped[:, [CONDITION_NAMES.index(c) for c in names]] = False
-            return dict(conditions, condition_mask=dropped)
-
-        if guidance == identity_guidance:
-            variants = [] if guidance == 1.0 else [(guidance, without(CONDITION_NAMES[:-1]))]
-        else:
-            variants = [
-                (g, without(names))
-                for g, names in ((identity_guidance, IDENTITY_CONDITIONS), (guidance, COVARIATE_CONDITIONS))
-                if g != 1.0
-            ]
-        # a pass whose reference is masked out for every clip runs without the reference tokens:
-        # masked keys get zero attention weight, so it is the same prediction at 2/3 of the cost
-        column = CONDITION_NAMES.index("reference")
-        passes: dict[bool, list[tuple[int, dict]]] = {True: [], False: []}
-        for i, c in enumerate([conditions] + [v for _, v in variants]):
-            short = c.get("reference") is not None and not bool(c["condition_mask"][:, column].any())
-            passes[short].append((i, dict(c, reference=None) if short else c))
-        preds: list = [None] * (1 + len(variants))
-        for group in passes.values():
-            if group:
-                conds = [c for _, c in group]
-                stacked = {k: None if v is None else torch.cat([c[k] for c in conds]) for k, v in conds[0].items()}
-                out = self.denoiser(torch.cat([latents] * len(group)), t, **stacked).chunk(len(group))
-                for (i, _), p in zip(group, out):
-                    preds[i] = p
-        pred = preds[0]
-        for (scale, _), other in zip(variants, preds[1:]):
-            pred = pred + (scale - 1.0) * (preds[0] - other)
-        return pred
-
-    @torch.no_grad()
     def invert_latents(
         self, latents: torch.Tensor, conditions: dict, steps: int, strength: float, cancel=None
     ) -> torch.Tensor:
-        """DDIM inversion of clean latents `[b, t, d]` over the first `strength` of the schedule.
-
-        Deterministic, so a clip re-denoised from its inversion (`denoise_latents(...,
-        start="inverted", scheduler=self.ddim_scheduler())`) keeps its phase and cadence.
-        """
-        inverse = DDIMInverseScheduler.from_config(
-            self.scheduler.config, timestep_spacing=DDIM_SPACING, clip_sample=False
+        """DDIM inversion of clean latents `[b, t, d]` over the first `strength` of the schedule
+        (`sampling.invert_latents`): re-denoised with `denoise_latents(..., start="inverted",
+        scheduler=self.ddim_scheduler())`, a clip keeps its phase and cadence."""
+        return sampling.invert_latents(
+            self.denoiser, self.scheduler.config, latents, conditions, steps, strength, cancel
         )
-        inverse.set_timesteps(steps)
-        for t in inverse.timesteps[: int(round(steps * strength))]:
-            _check_cancel(cancel)
-            pred = self.denoiser(latents, t, **conditions)
-            latents = inverse.step(pred, t, latents).prev_sample
-        return latents
 
     def ddim_scheduler(self) -> DDIMScheduler:
         """The DDIM sampler on the grid `invert_latents` walks (what re-denoises an inversion)."""
-        return DDIMScheduler.from_config(self.scheduler.config, timestep_spacing=DDIM_SPACING, clip_sample=False)
+        return sampling.ddim_scheduler(self.scheduler.config)
 
-    @torch.no_grad()
     def denoise_latents(
         self,
         latents: torch.Tensor,
@@ -393,47 +300,15 @@ class GaitGenerationPipeline:
         noise: torch.Tensor | None = None,
         cancel=None,
     ) -> torch.Tensor:
-        """Run the sampler from `latents` (`[b, t, d]`).
-
-        Args:
-            start: what `latents` are. "noise": pure noise (strength must be 1) or, with
-                strength < 1, clean latents of a source clip, noised to the matching timestep
-                first (img2img-style editing). "inverted": latents already carried to the
-                `strength` point of the schedule by DDIM inversion (`invert_latents`); no noise is added.
-            scheduler: the sampler to use (default: a copy of the pipeline's).
-            noise: the noise added to clean latents when strength < 1 (default: drawn from
-                `generator`); given per clip, a batch of clips is the same as each alone.
-            cancel: a callable checked before every step; True raises `GenerationCancelled`.
-        """
+        """Run the sampler from `latents` (`[b, t, d]`), guided: `sampling.denoise_latents` (which
+        says what `start`, `noise` and `cancel` are) with `scheduler` (default: a copy of the pipeline's)."""
         # a scheduler of this call's own: `set_timesteps` and multistep state must not be shared
         # between concurrent callers of one pipeline (e.g. app requests)
         scheduler = scheduler or type(self.scheduler).from_config(self.scheduler.config)
-        scheduler.set_timesteps(steps)
-        timesteps = scheduler.timesteps
-        if start not in ("noise", "inverted"):
-            raise ValueError(f"start must be 'noise' or 'inverted', got {start!r}")
-        if start == "inverted":
-            timesteps = timesteps[steps - int(round(steps * strength)) :]
-        elif strength < 1.0:
-            first = steps - int(round(steps * strength))
-            timesteps = timesteps[first:]
-            if len(timesteps) == 0:
-                return latents
-            if noise is None:
-                noise = torch.randn(latents.shape, generator=generator)
-            latents = scheduler.add_noise(latents, noise, timesteps[:1])
-            if hasattr(scheduler, "set_begin_index"):
-                scheduler.set_begin_index(first)
-        else:
-            latents = latents * scheduler.init_noise_sigma
-        for t in timesteps:
-            _check_cancel(cancel)
-            # 1. predict, guided (conditional and unconditional passes in one batch)
-            model_in = scheduler.scale_model_input(latents, t)
-            pred = self.guided_prediction(model_in, t, conditions, guidance, identity_guidance)
-            # 2. step: the scheduler turns the prediction into the next, less noisy latents
-            latents = scheduler.step(pred, t, latents, generator=generator).prev_sample
-        return latents
+        guided = (steps, guidance, generator, strength, identity_guidance)
+        return sampling.denoise_latents(
+            self.denoiser, scheduler, latents, conditions, *guided, start=start, noise=noise, cancel=cancel
+        )
 
     @torch.no_grad()
     def decode_clips(self, latents: torch.Tensor) -> np.ndarray:
@@ -555,3 +430,15 @@ class GaitGenerationPipeline:
                 )
             )
         return out
+
+
+__all__ = [
+    "DDIM_SPACING",
+    "MIN_REFERENCE_FOREGROUND",
+    "MIN_REFERENCE_FRAMES",
+    "SCHEDULERS",
+    "GaitGenerationPipeline",
+    "GenerationCancelled",
+    "frames_from_model_output",
+    "normalize_identity",
+]

@@ -235,3 +235,29 @@ def test_edit_many_names_a_mismatched_argument(editor, clip):
         editor.edit_many([clip], clothing="coat", seeds=[1, 2])
     with pytest.raises(ValueError, match="view has 2 entries for 1 clips"):
         editor.edit_many([clip], view=[0, 18])
+
+
+def test_clip_scores_use_the_result_embeddings_the_caller_already_has(clip):
+    """The anonymize job's retry policy has embedded each result: the scorer reuses what it is given."""
+    from evaluation.clip_scores import ClipScorer
+
+    torch.manual_seed(0)
+    judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
+    embedded = []
+
+    class CountingJudge:
+        def embed(self, clips):
+            embedded.append(len(clips))
+            return judge.embed(clips)
+
+    scorer = ClipScorer(CountingJudge(), {"metric": "euc", "threshold": 0.5}, covariate_classifier=None)
+    results = [clip.with_frames(clip.frames[::-1].copy()), clip]
+    sources = judge.embed([clip, clip])
+    plain = scorer.many(["a", "a"], [clip, clip], results, [None, None], source_embeddings=sources)
+    known = [judge.embed(results[0]), None]
+    given = scorer.many(["a", "a"], [clip, clip], results, [None, None], sources, result_embeddings=known)
+    assert embedded == [2, 1]  # the second call embeds only the result it was not given
+    for a, b in zip(plain, given):
+        assert a["identity"]["cosine"] == pytest.approx(b["identity"]["cosine"], abs=1e-6)
+    with pytest.raises(ValueError, match="1 result embeddings for 2 results"):
+        scorer.many(["a", "a"], [clip, clip], results, [None, None], sources, result_embeddings=known[:1])

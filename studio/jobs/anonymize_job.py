@@ -140,7 +140,6 @@ def anonymize_dataset(
             guidance=guidance,
             method=method,
         )
-        scorer.remember([r.sequence for r in results], [r.judge_embedding for r in results])
         made = []
         for clip, result in zip(clips, results):
             extra = {
@@ -150,7 +149,8 @@ def anonymize_dataset(
                 "attempts": result.attempts,
                 "target_similarity_to_source": round(result.target_similarity_to_source, 5),
             }
-            made.append((result.sequence, extra, source_covariates(clip)))
+            # the retry policy's judge embedding: the runner's scores reuse it
+            made.append((result.sequence, extra, source_covariates(clip), result.judge_embedding))
         return made
 
     def complete(summary: JobSummary) -> AnonymizeSummary:

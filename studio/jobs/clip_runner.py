@@ -81,7 +81,8 @@ def _run_tasks(
     """Do this process's share of the tasks not done yet, a batch of people at a time.
 
     `make_batch(tasks, clips)` makes a whole batch: per task (result GaitSequence, extra row
-    fields, expected covariates or None). The
+    fields, expected covariates or None[, the result's judge embedding when the job has it,
+    which the scorer then uses instead of embedding the result again]). The
     batches (`person_batches`) are the same whatever the number of processes and whatever is done
     already, so each clip comes out the same in a 1-process run, a sharded one and a resumed one;
     a batch only partly written by a killed run is made again and its missing clips written.
@@ -130,7 +131,7 @@ def _run_tasks(
                 names = ", ".join(t.source.path for t in runnable[:3]) + (", ..." if len(runnable) > 3 else "")
                 raise ValueError(f"{names}: {err}") from err
             results = []
-            for task, (result, _, _) in zip(runnable, made):
+            for task, (result, *_) in zip(runnable, made):
                 subject, condition, view = task.output
                 results.append(dataclasses.replace(result, subject=subject, condition=condition, view=view))
             scored = [i for i, t in enumerate(runnable) if t.action != "copy"]
@@ -142,10 +143,11 @@ def _run_tasks(
                         [sources[i] for i in scored],
                         [results[i] for i in scored],
                         [made[i][2] for i in scored],
+                        result_embeddings=[made[i][3] if len(made[i]) > 3 else None for i in scored],
                     ),
                 )
             )
-            for i, (task, result, (_, extra, _)) in enumerate(zip(runnable, results, made)):
+            for i, (task, result, (_, extra, *_)) in enumerate(zip(runnable, results, made)):
                 if job.is_done(task.output_path):
                     continue
                 write_pkl_sequence(job.root, result)
