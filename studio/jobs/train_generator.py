@@ -156,6 +156,29 @@ def _generator_folder(name_or_path: str, part: str, setting: str) -> Path:
         raise FileNotFoundError(f"{setting}: {err}") from None
 
 
+def _init_denoiser(recipe: GeneratorRecipe):
+    """The denoiser `recipe.denoiser_from` names (None without one), checked against the recipe's
+    architecture as far as it is known before the data is read (`check_denoiser_init` checks the rest)."""
+    if recipe.denoiser_from is None:
+        return None
+    from generators.denoiser import GaitLatentDenoiser
+    from generators.training import check_denoiser_init
+
+    folder = _generator_folder(recipe.denoiser_from, "denoiser", "denoiser_from")
+    init = GaitLatentDenoiser.from_pretrained(folder / "denoiser", torch_dtype=torch.float32)
+    dn = recipe.denoiser
+    wanted = {
+        "width": dn.width,
+        "depth": dn.depth,
+        "heads": dn.heads,
+        "reference_frames": dn.reference_frames,
+        "motion_dim": dn.motion_dim,
+        "standardize_identity": dn.standardize_identity,
+    }
+    check_denoiser_init(wanted, {k: init.config.get(k) for k in wanted})
+    return init
+
+
 def _reuse_autoencoder(name_or_path: str, out_dir: Path, val_frames: np.ndarray) -> None:
     """Copy another generator's autoencoder into this run as stage 1, measured on this run's held-out frames."""
     from generators.autoencoder import SilhouetteAutoencoder
@@ -196,6 +219,7 @@ def train_generator(
 
     recipe = recipe or GeneratorRecipe()
     data, out_dir = Path(data), Path(out_dir)
+    init = _init_denoiser(recipe)  # a wrong --init fails now, not after minutes of reading and encoding
     out_dir.mkdir(parents=True, exist_ok=True)
     part = read_partition(partition or data / "partition.json")
     started = time.time()
@@ -257,13 +281,7 @@ def train_generator(
         embedded=embedded,
     )
 
-    # 4. the denoiser (from scratch, or fine-tuned from another generator's)
-    init = None
-    if recipe.denoiser_from is not None:
-        from generators.denoiser import GaitLatentDenoiser
-
-        folder = _generator_folder(recipe.denoiser_from, "denoiser", "denoiser_from")
-        init = GaitLatentDenoiser.from_pretrained(folder / "denoiser", torch_dtype=torch.float32)
+    # 4. the denoiser (from scratch, or fine-tuned from `init`, another generator's)
     identity_loss = None
     if dn.identity_loss_weight > 0:
         from generators.identity_loss import ConditionerIdentityLoss
