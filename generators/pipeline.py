@@ -27,6 +27,7 @@ from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
 from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
 from generators.identity_bank import normalize_identity
+from generators.identity_selection import candidate_seed, check_candidates, identity_similarity
 from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pipeline_folder
 from generators.sampling import DDIM_SPACING, GenerationCancelled
 
@@ -234,7 +235,15 @@ class GaitGenerationPipeline:
         return share**0.5 * common + (1.0 - share) ** 0.5 * own
 
     def novel_person(
-        self, embedding, seed: int = 0, steps: int = 20, guidance: float = 2.0, view=90.0, latents=None, cancel=None
+        self,
+        embedding,
+        seed: int = 0,
+        steps: int = 20,
+        guidance: float = 2.0,
+        view=90.0,
+        latents=None,
+        cancel=None,
+        candidates: int = 1,
     ):
         """What to pass as `identity` to generate a new person consistently, given their embedding
         `[E]` (or several people's, `[N, E]`: a list comes back, drawn in one batch).
@@ -244,7 +253,8 @@ class GaitGenerationPipeline:
         returned, to be the reference of all their other clips, so every clip of the person
         reads the same body through the pathway that carries real people. A denoiser without
         one gets the embedding back. `view` is one angle or one per person; `latents` the first
-        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel` as in `__call__`.
+        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel` and
+        `candidates` (best of that many first clips, by the conditioner) as in `__call__`.
         """
         if not self.denoiser.config.reference_frames:
             return embedding
@@ -262,6 +272,7 @@ class GaitGenerationPipeline:
             subject="novel",
             latents=latents,
             cancel=cancel,
+            candidates=candidates,
         )
         return clips if batch else clips[0]
 
@@ -342,6 +353,7 @@ class GaitGenerationPipeline:
         motion=None,
         identity_guidance: float | None = None,
         cancel=None,
+        candidates: int = 1,
     ) -> list[GaitSequence]:
         """Generate `num_clips` clips.
 
@@ -371,6 +383,10 @@ class GaitGenerationPipeline:
                 `seed`), e.g. noise shared between the clips of one novel person.
             cancel: a callable checked before every denoising step; when it returns True the
                 call stops with `GenerationCancelled` (e.g. the browser that asked has gone).
+            candidates: draw this many candidates of each clip and keep the one the conditioner
+                reads as closest to `identity` (`generators.identity_selection`; 1 = no choice,
+                exactly the plain call's clips; the first candidate is always those). Costs one
+                generation and one conditioner pass per candidate; needs an identity.
 
         Returns:
             `num_clips` `GaitSequence`s of `uint8 [num_frames, 64, 64]` (OpenGait storage size),
@@ -386,7 +402,12 @@ class GaitGenerationPipeline:
                 raise ValueError(f"{name} must be within 0–20, got {scale}")
         if num_clips <= 0:
             raise ValueError(f"num_clips must be positive, got {num_clips}")
+        candidates = check_candidates(candidates)
         conditions = self.condition_tensors(num_clips, identity, view, clothing, carrying, speed, motion)
+        if candidates > 1 and conditions["identity"] is None:
+            raise ValueError(f"candidates={candidates} chooses by identity, but no identity was given")
+        if candidates > 1 and self.conditioner is None:
+            raise ValueError(f"candidates={candidates} needs the pipeline's conditioner to read the candidates")
         if conditions["motion"] is not None:
             num_frames = conditions["motion"].shape[1]
         subjects = self._broadcast(subject, num_clips, "subject")
@@ -397,17 +418,43 @@ class GaitGenerationPipeline:
             latents = torch.randn(shape, generator=generator)
         elif tuple(latents.shape) != shape:
             raise ValueError(f"latents must have shape {list(shape)}, got {list(latents.shape)}")
-        masks = []
+        # the other candidates' noise from seeds of their own: the first candidate is the plain call
+        others = [
+            torch.randn(shape, generator=torch.Generator().manual_seed(candidate_seed(seed, k)))
+            for k in range(1, candidates)
+        ]
+        masks, similarity, chosen = [], [], []
         for start in range(0, num_clips, batch_size):
             part = slice(start, start + batch_size)
             conds = {k: None if v is None else v[part] for k, v in conditions.items()}
-            # 2. denoise, 3. decode
-            clean = self.denoise_latents(
-                latents[part], conds, steps, guidance, generator, 1.0, identity_guidance, cancel=cancel
-            )
-            masks.append(self.decode_clips(clean))
+            # 2. denoise, 3. decode (each candidate), 4. keep the candidate closest to the identity
+            drawn = [
+                self.decode_clips(
+                    self.denoise_latents(
+                        noise[part], conds, steps, guidance, generator, 1.0, identity_guidance, cancel=cancel
+                    )
+                )
+                for noise in [latents, *others]
+            ]
+            if candidates == 1:
+                masks.append(drawn[0])
+                continue
+            scores = torch.stack(
+                [
+                    identity_similarity(
+                        self.conditioner.embed([GaitSequence(frames_from_model_output(m)) for m in clips]),
+                        conds["identity"],
+                        self.denoiser,
+                    )
+                    for clips in drawn
+                ]
+            )  # [candidates, b]
+            best = scores.argmax(0).numpy()
+            masks.append(np.stack([drawn[k][i] for i, k in enumerate(best)]))
+            similarity.extend(scores.max(0).values.tolist())
+            chosen.extend(best.tolist())
         masks = np.concatenate(masks)
-        # 4. wrap as sequences with the metadata a dataset writer needs
+        # 5. wrap as sequences with the metadata a dataset writer needs
         out = []
         views, cloth, carry = (
             self._broadcast(v, num_clips, n) for v, n in ((view, "view"), (clothing, "c"), (carrying, "c"))
@@ -429,6 +476,10 @@ class GaitGenerationPipeline:
                     extra={"seed": int(seed), "steps": steps, "guidance": guidance, "clip_index": i},
                 )
             )
+            if candidates > 1:
+                out[-1].extra.update(
+                    candidates=candidates, candidate=int(chosen[i]), identity_similarity=round(similarity[i], 4)
+                )
         return out
 
 

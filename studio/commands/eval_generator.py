@@ -22,6 +22,12 @@ def add_arguments(parser):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        help="best of N candidates per clip, chosen by the conditioner (never the judge); N x the cost (default 1)",
+    )
+    parser.add_argument(
         "--bf16", action="store_true", help="generate under bfloat16 autocast (about 2x faster on CPUs with AMX)"
     )
 
@@ -47,6 +53,7 @@ def run(args) -> int:
             novel_identities=args.novel,
             **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
             seed=args.seed,
+            candidates=args.candidates,
         )
     for name, row in result["identity_preservation"].items():
         print(

@@ -26,6 +26,12 @@ def add_arguments(parser):
         default=None,
         help="share of the starting noise common to one person's clips, 0-1 (default 1: clips of one person agree)",
     )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        help="best of N candidates per clip, chosen by the conditioner (never the judge); N x the cost (default 1)",
+    )
     parser.add_argument("--generator", help="generator folder (default: the bundled one)")
     parser.add_argument("--no-check", action="store_true", help="skip the judge's novelty check")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -59,6 +65,7 @@ def run(args) -> int:
         progress=progress,
         judge=judge,
         references=references,
+        candidates=args.candidates,
         **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
     )
     bar.close()

@@ -56,6 +56,7 @@ class _Sampler:
     steps: int
     guidance: float
     identity_guidance: float | None = None
+    candidates: int = 1  # best of that many per clip, chosen by the conditioner
 
     def generate(self, requests: list[dict], seed: int, latents=None) -> list[GaitSequence]:
         """One batched call; each request names identity (a clip or an embedding), view, condition
@@ -74,6 +75,7 @@ class _Sampler:
             seed=seed,
             subject=[r["subject"] for r in requests],
             latents=latents,
+            candidates=self.candidates,
         )
 
 
@@ -112,6 +114,7 @@ def evaluate_generator(
     clips_per_novel: int = 4,
     seed: int = 0,
     identity_noise: float = IDENTITY_NOISE,
+    candidates: int = 1,
 ) -> dict:
     """Measure every generator target and write them as JSON to `out_path`.
 
@@ -127,6 +130,8 @@ def evaluate_generator(
         identity_noise: share of the starting noise common to one novel person's clips, as
             `studio synthesize` makes them.
         seed: generation seed.
+        candidates: draw that many candidates of each clip and keep the one the CONDITIONER
+            reads as closest to the person (`generators.identity_selection`); the judge scores.
     """
     import recognizers
 
@@ -145,7 +150,7 @@ def evaluate_generator(
     real = _RealSplit(data, part, real_seqs, judge.embed(real_seqs, bf16=True, progress=True), _labels(real_seqs))
     real_result = CasiaBProtocol().evaluate(real.embeddings, real.labels)
     is_gallery, is_probe = real.is_gallery, ~real.is_gallery
-    sampler = _Sampler(pipeline, steps, guidance, identity_guidance)
+    sampler = _Sampler(pipeline, steps, guidance, identity_guidance, candidates)
 
     # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
     references = {}
@@ -218,6 +223,7 @@ def evaluate_generator(
             "steps": steps,
             "guidance": guidance,
             "identity_guidance": identity_guidance,
+            "candidates": candidates,
         },
         "identity_preservation": identity,
         "covariate_control": covariates,
@@ -248,7 +254,9 @@ def _novel_identity_check(
     bank = IdentityBank.from_embeddings(conditioner.embed(train, bf16=True, progress=True), [s.subject for s in train])
     embeddings, info = bank.novel(count, seed=seed)
     pipe = sampler.pipeline
-    people = pipe.novel_person(embeddings, seed + 3, sampler.steps, sampler.guidance)  # one per embedding
+    people = pipe.novel_person(
+        embeddings, seed + 3, sampler.steps, sampler.guidance, candidates=sampler.candidates
+    )  # one per embedding
     requests = [
         {"identity": person, "view": v, "kind": "nm", "subject": f"novel-{i:03d}"}
         for i, person in enumerate(people)

@@ -150,6 +150,7 @@ def synthesize_dataset(
     identity_noise: float = IDENTITY_NOISE,
     shard=None,
     cancel: Callable[[], None] | None = None,
+    candidates: int = 1,
 ) -> dict:
     """Generate every (novel identity, view, condition) clip and write an OpenGait-layout dataset.
 
@@ -184,12 +185,15 @@ def synthesize_dataset(
         shard: this process's share (default `current_shard()`).
         cancel: called between sampler steps (`GaitGenerationPipeline.__call__`); what it raises
             stops the job, the people already written kept for a rerun.
+        candidates: best of that many candidates for each clip (and each person's first clip),
+            chosen by the conditioner (`generators.identity_selection`); the judge checks novelty.
 
     Returns:
         The manifest (also written as `manifest.json`): settings, identities and every sequence
         with its pkl path relative to `out_root`, and `novelty` when checked; under "shard",
         what this process made.
     """
+    from generators.identity_selection import check_candidates
     from studio.jobs.sharding import JobFolder, current_shard
 
     view_names, kinds = _check_request(num_identities, views, conditions)
@@ -208,6 +212,8 @@ def synthesize_dataset(
         "steps": int(steps),
         "guidance": float(guidance),
         "identity_noise": float(identity_noise),
+        # only when asked: folders made before the option resume under the same settings
+        **({"candidates": check_candidates(candidates)} if candidates != 1 else {}),
     }
     shard = shard or current_shard()
     job = JobFolder(out_root, "gait-studio synthetic dataset", settings, shard, key="path", layout=LAYOUT)
@@ -229,7 +235,9 @@ def synthesize_dataset(
         for done, i in enumerate(mine, start=total - len(mine) + 1):
             person_seed = seed * 100_003 + i
             clips = pipeline(
-                identity=pipeline.novel_person(embeddings[i], person_seed, steps, guidance, cancel=cancel),
+                identity=pipeline.novel_person(
+                    embeddings[i], person_seed, steps, guidance, cancel=cancel, candidates=candidates
+                ),
                 view=[v for v, _ in grid],
                 clothing=clothing,
                 carrying=carrying,
@@ -241,6 +249,7 @@ def synthesize_dataset(
                 subject=subjects[i],
                 latents=pipeline.person_noise(len(grid), num_frames, person_seed, identity_noise),
                 cancel=cancel,
+                candidates=candidates,
             )
             for (view, _), clip, path in zip(grid, clips, paths[i]):
                 if job.is_done(path):

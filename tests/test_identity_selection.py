@@ -1,0 +1,73 @@
+"""Best-of-K identity selection (`candidates`): the conditioner picks, the plain call stays the first
+candidate, and every way of asking for it wrongly is refused by name."""
+
+import numpy as np
+import pytest
+import torch
+
+from generators.identity_selection import candidate_seed, check_candidates, identity_similarity
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    from generators import load_generator
+
+    return load_generator()
+
+
+@pytest.fixture(scope="module")
+def references():
+    from gaitdata.walkers import identity_for, render_walker_sequence, walk_for
+
+    clips = []
+    for subject in ("001", "002"):
+        person = identity_for(seed=5, subject_id=subject)
+        clip = render_walker_sequence(person, walk_for(5, person, "nm-05"), view_deg=54.0, num_frames=40)
+        clip.subject = subject
+        clips.append(clip)
+    return clips
+
+
+@pytest.mark.parametrize("bad", [0, 17, 2.5, True, "3"])
+def test_candidates_out_of_range_are_refused_by_value(bad):
+    with pytest.raises(ValueError, match="candidates"):
+        check_candidates(bad)
+
+
+def test_the_chosen_clip_is_the_candidate_the_conditioner_reads_closest(pipeline, references):
+    kwargs = dict(identity=references, view=90, clothing="normal", carrying="none", num_clips=2, steps=4, seed=3)
+    plain = pipeline(**kwargs)
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(plain, pipeline(**kwargs, candidates=1)))
+    best = pipeline(**kwargs, candidates=3)
+    target = pipeline.encode_identity(references)
+
+    def similarity(clips):
+        return identity_similarity(pipeline.conditioner.embed(clips), target, pipeline.denoiser).numpy()
+
+    reported = np.array([c.extra["identity_similarity"] for c in best])
+    np.testing.assert_allclose(similarity(best), reported, atol=2e-3)  # the figure is the output's own
+    assert (reported >= similarity(plain) - 2e-3).all()  # never worse than the plain call (candidate 0)
+    for i, clip in enumerate(best):
+        assert clip.extra["candidates"] == 3 and 0 <= clip.extra["candidate"] < 3
+        k = clip.extra["candidate"]
+        if k == 0:
+            assert np.array_equal(clip.frames, plain[i].frames)
+        else:  # a chosen candidate is reproducible from its own seed
+            noise = torch.randn(
+                (2, 30, pipeline.denoiser.config.latent_dim),
+                generator=torch.Generator().manual_seed(candidate_seed(3, k)),
+            )
+            again = pipeline(**kwargs, latents=noise)[i]
+            assert np.array_equal(clip.frames, again.frames)
+
+
+def test_candidates_without_an_identity_or_a_conditioner_are_refused(pipeline, references):
+    with pytest.raises(ValueError, match="no identity was given"):
+        pipeline(num_clips=1, steps=2, candidates=2)
+    conditioner, pipeline.conditioner = pipeline.conditioner, None
+    try:
+        embedding = conditioner.embed(references[:1])
+        with pytest.raises(ValueError, match="needs the pipeline's conditioner"):
+            pipeline(identity=embedding, num_clips=1, steps=2, candidates=2)
+    finally:
+        pipeline.conditioner = conditioner
