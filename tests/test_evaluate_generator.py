@@ -56,3 +56,23 @@ def test_every_target_is_reported(tiny_benchmark, tmp_path):
     novel = result["novel_identities"]
     assert novel["identities"] == 3 and 0 <= novel["distinct"] <= 3
     assert 0 < novel["template_threshold"]["threshold"] <= 1
+
+
+def test_best_of_two_with_a_reference_pathway_is_reported(tiny_benchmark, tmp_path):
+    torch.manual_seed(0)
+    conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4).eval()
+    judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
+    classifier = CovariateClassifier(in_channels=8, parts_num=62, part_channels=4, hidden=8).eval()
+    identity_dim = int(np.prod(conditioner.embed(np.zeros((2, 64, 64), np.uint8)).shape))
+    denoiser = GaitLatentDenoiser(
+        latent_dim=16, identity_dim=identity_dim, width=32, depth=1, heads=2, reference_frames=3
+    )
+    scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
+    pipeline = GaitGenerationPipeline(SilhouetteAutoencoder(latent_dim=16, channels=16), denoiser, scheduler)
+    out = tmp_path / "results.json"
+    result = evaluate_generator(
+        pipeline, tiny_benchmark, out, conditioner=conditioner, judge=judge, covariate_classifier=classifier,
+        steps=2, novel_identities=2, clips_per_novel=2, candidates=2,
+    )  # fmt: skip
+    assert json.loads(out.read_text()) == result
+    assert result["sampler"]["candidates"] == 2 and result["novel_identities"]["identities"] == 2

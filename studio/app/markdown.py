@@ -89,6 +89,9 @@ def synthesis_markdown(manifest: dict, shown: int) -> str:
         f"({', '.join(sources)} identity embeddings) in {manifest['seconds']:.1f} s. "
         f"The zip holds the OpenGait layout, `partition.json` and `manifest.json`."
     )
+    candidates = manifest["settings"].get("candidates", 1)
+    if candidates > 1:
+        text += f" Each clip is the best of {candidates} candidates, chosen by the conditioner (never the judge)."
     if n > shown:
         text += f" Showing the first {shown} previews."
     return text

@@ -94,6 +94,16 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
             conditions = gr.CheckboxGroup(
                 list(CONDITION_TYPES), value=["nm"], label="Conditions (nm normal, bg bag, cl coat)"
             )
+            candidates = gr.Slider(
+                1,
+                4,
+                value=1,
+                step=1,
+                label="Best of (identity)",
+                info="draws this many of each clip and keeps the one the conditioner reads closest to the person; "
+                "each costs one more generation",
+                elem_id="synth-candidates",
+            )
             seed, steps, run, cancel = _sampling_controls(
                 handlers, "Synthesize", "synth", SYNTHESIS_STEPS, run_id="synthesize", steps_id="synth-steps"
             )
@@ -103,7 +113,7 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
                 label="Generated clips", columns=4, height=360, object_fit="contain", elem_id="synth-gallery"
             )
             download = gr.File(label="Dataset (zip)", interactive=False)
-    inputs = [count, views, conditions, seed, steps]
+    inputs = [count, views, conditions, seed, steps, candidates]
     # one generation at a time: it uses every core; a cancelled one leaves the last synthesis as it was
     _wire(
         handlers,

@@ -34,16 +34,26 @@ class SynthesizeTab:
         self.models = models
         self.requests = requests
 
-    def synthesize(self, num_identities, views, conditions, seed, steps, progress=PROGRESS, request: gr.Request = None):
+    def synthesize(
+        self,
+        num_identities,
+        views,
+        conditions,
+        seed,
+        steps,
+        candidates=1,
+        progress=PROGRESS,
+        request: gr.Request = None,
+    ):
         """Novel people × views × conditions → preview gallery, dataset zip, summary, and the dataset
-        folder (kept in the session as "the last synthesis" for the Evaluate tab). Cancel (or the
-        page closed) stops it after the identity being made; its files are deleted."""
+        folder (kept in the session as "the last synthesis" for the Evaluate tab). `candidates`:
+        best of that many per clip, chosen by the conditioner. Cancel (or the page closed) stops
+        it after the identity being made; its files are deleted."""
         cancelled = ([], None, CANCELLED_NOTE, gr.skip())
-        return self.requests.run(
-            request, "synthesize", cancelled, self._synthesize, num_identities, views, conditions, seed, steps, progress
-        )
+        args = (num_identities, views, conditions, seed, steps, candidates, progress)
+        return self.requests.run(request, "synthesize", cancelled, self._synthesize, *args)
 
-    def _synthesize(self, work: Work, num_identities, views, conditions, seed, steps, progress):
+    def _synthesize(self, work: Work, num_identities, views, conditions, seed, steps, candidates, progress):
         try:
             pipeline = self.models.pipeline()
         except GeneratorUnavailable as err:
@@ -68,6 +78,7 @@ class SynthesizeTab:
                     conditions=list(conditions or []),
                     seed=int(seed or 0),
                     steps=int(steps),
+                    candidates=int(candidates or 1),
                     progress=report,
                     cancel=work.check,
                 )

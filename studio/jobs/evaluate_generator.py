@@ -155,9 +155,9 @@ def evaluate_generator(
     # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
     references = {}
     for subject in part.test:
-        candidates = [s for s in real.sequences if s.subject == subject and s.condition == reference_condition]
-        if candidates:
-            references[subject] = candidates[int(rng.integers(len(candidates)))]
+        clips = [s for s in real.sequences if s.subject == subject and s.condition == reference_condition]
+        if clips:
+            references[subject] = clips[int(rng.integers(len(clips)))]
     if pipeline.denoiser.config.reference_frames:
         identities = dict(references)  # the clip itself: embedding and reference tokens
     else:
