@@ -41,6 +41,11 @@ def identity_similarity(candidate_embeddings, targets: torch.Tensor, denoiser=No
     """Cosine `[N]` between candidates' conditioner embeddings `[N, ...]` and the requested
     identities `[N, E]` (unit-norm, as `normalize_identity` gives), standardised as `denoiser` does."""
     a, b = normalize_identity(candidate_embeddings), normalize_identity(targets)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"the conditioner reads {a.shape[1]} numbers per clip but the identities have {b.shape[1]}: "
+            "choosing candidates needs the conditioner the generator was trained with"
+        )
     if denoiser is not None and getattr(denoiser.config, "standardize_identity", False):
         mean, scale = denoiser.identity_mean.float(), denoiser.identity_scale.float()
         a, b = (a - mean) * scale, (b - mean) * scale

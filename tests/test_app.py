@@ -309,14 +309,6 @@ def test_synthesize_writes_an_opengait_dataset(studio, tmp_path):
     assert frames.shape == (30, 64, 64) and frames.dtype == np.uint8
 
 
-def test_synthesize_best_of_two_keeps_the_candidate_the_conditioner_reads_closest(studio, tmp_path):
-    gallery, download, status = studio.predict(1, ["090"], ["nm"], 3, 2, 2, api_name="/synthesize")
-    assert "**1 clips** of 1 novel identities" in status and "best of 2" in status
-    with zipfile.ZipFile(download) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
-    assert manifest["settings"]["candidates"] == 2
-
-
 def test_synthesize_asks_for_a_choice(studio):
     gallery, download, status = studio.predict(1, [], ["nm"], 0, 2, 1, api_name="/synthesize")
     assert "choose at least one view" in status and not gallery and download is None

@@ -71,3 +71,8 @@ def test_candidates_without_an_identity_or_a_conditioner_are_refused(pipeline, r
             pipeline(identity=embedding, num_clips=1, steps=2, candidates=2)
     finally:
         pipeline.conditioner = conditioner
+
+
+def test_a_conditioner_of_another_size_is_refused_by_its_numbers():
+    with pytest.raises(ValueError, match="reads 2048 numbers per clip but the identities have 16"):
+        identity_similarity(torch.randn(2, 2048), torch.randn(2, 16))
