@@ -22,15 +22,23 @@ def tiny_benchmark(tmp_path_factory):
     return root
 
 
-def test_every_target_is_reported(tiny_benchmark, tmp_path):
+def _tiny_models(reference_frames: int = 0):
+    """Untrained conditioner, judge, covariate classifier and a pipeline whose identity matches the conditioner."""
     torch.manual_seed(0)
     conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4).eval()
     judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
     classifier = CovariateClassifier(in_channels=8, parts_num=62, part_channels=4, hidden=8).eval()
     identity_dim = int(np.prod(conditioner.embed(np.zeros((2, 64, 64), np.uint8)).shape))
-    denoiser = GaitLatentDenoiser(latent_dim=16, identity_dim=identity_dim, width=32, depth=1, heads=2)
+    denoiser = GaitLatentDenoiser(
+        latent_dim=16, identity_dim=identity_dim, width=32, depth=1, heads=2, reference_frames=reference_frames
+    )
     scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
     pipeline = GaitGenerationPipeline(SilhouetteAutoencoder(latent_dim=16, channels=16), denoiser, scheduler)
+    return pipeline, conditioner, judge, classifier
+
+
+def test_every_target_is_reported(tiny_benchmark, tmp_path):
+    pipeline, conditioner, judge, classifier = _tiny_models()
     out = tmp_path / "results.json"
     result = evaluate_generator(
         pipeline,
@@ -59,16 +67,7 @@ def test_every_target_is_reported(tiny_benchmark, tmp_path):
 
 
 def test_best_of_two_with_a_reference_pathway_is_reported(tiny_benchmark, tmp_path):
-    torch.manual_seed(0)
-    conditioner = GaitBase(channels=(8, 16), strides=(2, 1), stem_channels=8, embedding_dim=16, class_num=4).eval()
-    judge = GaitSet(channels=(4, 8, 8), embedding_dim=8, class_num=4).eval()
-    classifier = CovariateClassifier(in_channels=8, parts_num=62, part_channels=4, hidden=8).eval()
-    identity_dim = int(np.prod(conditioner.embed(np.zeros((2, 64, 64), np.uint8)).shape))
-    denoiser = GaitLatentDenoiser(
-        latent_dim=16, identity_dim=identity_dim, width=32, depth=1, heads=2, reference_frames=3
-    )
-    scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction")
-    pipeline = GaitGenerationPipeline(SilhouetteAutoencoder(latent_dim=16, channels=16), denoiser, scheduler)
+    pipeline, conditioner, judge, classifier = _tiny_models(reference_frames=3)
     out = tmp_path / "results.json"
     result = evaluate_generator(
         pipeline, tiny_benchmark, out, conditioner=conditioner, judge=judge, covariate_classifier=classifier,
