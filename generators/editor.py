@@ -132,6 +132,7 @@ class GaitEditor:
         method: str = EDIT.method,
         identity_guidance: float | None = EDIT.identity_guidance,
         cancel=None,
+        conditioner_guidance: float = EDIT.conditioner_guidance,
     ) -> GaitSequence:
         """The same person, walking the same way, with new covariates.
 
@@ -146,6 +147,8 @@ class GaitEditor:
             identity_guidance: the identity's guidance scale (None = `guidance`).
             cancel: a callable checked between denoising steps (True stops with
                 `GenerationCancelled`).
+            conditioner_guidance: steer every lower-noise step toward the source person along
+                the conditioner's gradient (`generators.identity_guidance`; 0 = off).
 
         Returns:
             The edited clip, `uint8 [T, 64, 64]`, with the new condition / view names.
@@ -165,6 +168,7 @@ class GaitEditor:
             method,
             identity_guidance,
             cancel=cancel,
+            conditioner_guidance=conditioner_guidance,
         )[0]
 
     def edit_many(
@@ -181,6 +185,7 @@ class GaitEditor:
         identity_guidance: float | None = EDIT.identity_guidance,
         batch_size: int = 64,
         cancel=None,
+        conditioner_guidance: float = EDIT.conditioner_guidance,
     ) -> list[GaitSequence]:
         """`edit` of many clips at once, their windows denoised in shared batches.
 
@@ -204,7 +209,15 @@ class GaitEditor:
         for (i, source, target), identity in zip(asked, identities):
             jobs.append((i, Regeneration(sequences[i], identity, identity, source, target, seeds[i], strength)))
         frames = regenerate(
-            self.pipeline, [job for _, job in jobs], steps, guidance, identity_guidance, method, batch_size, cancel
+            self.pipeline,
+            [job for _, job in jobs],
+            steps,
+            guidance,
+            identity_guidance,
+            method,
+            batch_size,
+            cancel,
+            conditioner_guidance,
         )
         for (i, job), made in zip(jobs, frames):
             seq, target = job.sequence, job.target_covariates
@@ -215,7 +228,7 @@ class GaitEditor:
                 condition=f"{kind}-{index}",
                 view=seq.view if target["view"] is None else view_name(target["view"]),
                 source=f"edit of {seq.source or seq.key}",
-                extra={**seq.extra, "edit": {"strength": strength, "seed": job.seed, "method": method, "to": target}},
+                extra={**seq.extra, "edit": _edit_record(strength, job.seed, method, target, conditioner_guidance)},
             )
         return out
 
@@ -316,6 +329,14 @@ class GaitEditor:
             )
             for seq, seed, person, made in zip(sequences, seeds, chosen, frames)
         ]
+
+
+def _edit_record(strength: float, seed: int, method: str, target: dict, conditioner_guidance: float) -> dict:
+    """What an edited clip's `extra["edit"]` says of how it was made (steering only when used)."""
+    record = {"strength": strength, "seed": seed, "method": method, "to": target}
+    if conditioner_guidance:
+        record["conditioner_guidance"] = conditioner_guidance
+    return record
 
 
 def _per_clip(value, n: int, name: str) -> list:

@@ -47,22 +47,36 @@ class ConditionerIdentityLoss(nn.Module):
         self.register_buffer("mean", statistics.mean(0))
         self.register_buffer("scale", 1.0 / statistics.std(0).clamp(min=1e-4))
 
+    @classmethod
+    def from_denoiser(cls, autoencoder: SilhouetteAutoencoder, conditioner: nn.Module, denoiser):
+        """The loss in the identity space of `denoiser`: standardised with its saved training
+        statistics when it was configured with `standardize_identity`, else the plain cosine."""
+        loss = cls(autoencoder, conditioner, torch.zeros(2, denoiser.config.identity_dim))
+        loss.scale.fill_(1.0)
+        if getattr(denoiser.config, "standardize_identity", False):
+            loss.mean.copy_(denoiser.identity_mean.float())
+            loss.scale.copy_(denoiser.identity_scale.float())
+        return loss
+
     def train(self, mode: bool = True):  # frozen networks stay in eval mode inside a training model
         return super().train(False)
 
-    def _embed(self, latents: torch.Tensor) -> torch.Tensor:
-        """Frame latents `[n, t, d]` → standardised, then unit-norm, embeddings `[n, E]`."""
+    def standardize(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """Conditioner embeddings `[n, ...]` → standardised, then unit-norm, `[n, E]`."""
+        unit = F.normalize(embeddings.reshape(len(embeddings), -1).float(), dim=-1)
+        return F.normalize((unit - self.mean) * self.scale, dim=-1)
+
+    def embed_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Frame latents `[n, t, d]` → decoded, embedded, standardised unit embeddings `[n, E]`."""
         n, t, d = latents.shape
         frames = self.autoencoder.decode(latents.reshape(n * t, d).float())  # [n*t, 1, 64, 44]
-        embeddings = self.conditioner(frames.reshape(n, t, *frames.shape[-2:])).embeddings
-        unit = F.normalize(embeddings.reshape(n, -1).float(), dim=-1)
-        return F.normalize((unit - self.mean) * self.scale, dim=-1)
+        return self.standardize(self.conditioner(frames.reshape(n, t, *frames.shape[-2:])).embeddings)
 
     def forward(self, predicted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         """Predicted and true clean latents `[n, t, d]` → loss per clip `[n]` (0 = same embedding)."""
         with torch.no_grad():
-            target = self._embed(clean)
-        return 1.0 - (self._embed(predicted) * target).sum(-1)
+            target = self.embed_latents(clean)
+        return 1.0 - (self.embed_latents(predicted) * target).sum(-1)
 
 
 def predicted_clean(
@@ -74,4 +88,16 @@ def predicted_clean(
         return a.sqrt() * noisy - (1 - a).sqrt() * prediction
     if prediction_type == "epsilon":
         return (noisy - (1 - a).sqrt() * prediction) / a.sqrt()
+    raise ValueError(f"prediction_type must be 'v_prediction' or 'epsilon', got {prediction_type!r}")
+
+
+def prediction_from_clean(
+    noisy: torch.Tensor, clean: torch.Tensor, alphas_cumprod: torch.Tensor, t: torch.Tensor, prediction_type: str
+) -> torch.Tensor:
+    """The denoiser output that implies `clean` at `noisy` and timesteps `t` (`predicted_clean` inverted)."""
+    a = alphas_cumprod.to(noisy.device)[t].float().view(-1, *([1] * (noisy.dim() - 1)))
+    if prediction_type == "v_prediction":
+        return (a.sqrt() * noisy - clean) / (1 - a).sqrt()
+    if prediction_type == "epsilon":
+        return (noisy - a.sqrt() * clean) / (1 - a).sqrt()
     raise ValueError(f"prediction_type must be 'v_prediction' or 'epsilon', got {prediction_type!r}")

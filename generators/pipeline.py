@@ -27,6 +27,8 @@ from generators.autoencoder import SilhouetteAutoencoder
 from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
 from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
 from generators.identity_bank import normalize_identity
+from generators.identity_guidance import ConditionerGuidance, check_scale
+from generators.identity_loss import ConditionerIdentityLoss
 from generators.identity_selection import candidate_seed, check_candidates, identity_similarity
 from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pipeline_folder
 from generators.sampling import DDIM_SPACING, GenerationCancelled
@@ -244,6 +246,7 @@ class GaitGenerationPipeline:
         latents=None,
         cancel=None,
         candidates: int = 1,
+        conditioner_guidance: float = 0.0,
     ):
         """What to pass as `identity` to generate a new person consistently, given their embedding
         `[E]` (or several people's, `[N, E]`: a list comes back, drawn in one batch).
@@ -253,8 +256,9 @@ class GaitGenerationPipeline:
         returned, to be the reference of all their other clips, so every clip of the person
         reads the same body through the pathway that carries real people. A denoiser without
         one gets the embedding back. `view` is one angle or one per person; `latents` the first
-        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel` and
-        `candidates` (best of that many first clips, by the conditioner) as in `__call__`.
+        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel`,
+        `candidates` (best of that many first clips, by the conditioner) and `conditioner_guidance`
+        as in `__call__`.
         """
         if not self.denoiser.config.reference_frames:
             return embedding
@@ -273,6 +277,7 @@ class GaitGenerationPipeline:
             latents=latents,
             cancel=cancel,
             candidates=candidates,
+            conditioner_guidance=conditioner_guidance,
         )
         return clips if batch else clips[0]
 
@@ -310,16 +315,34 @@ class GaitGenerationPipeline:
         start: str = "noise",
         noise: torch.Tensor | None = None,
         cancel=None,
+        steer=None,
     ) -> torch.Tensor:
         """Run the sampler from `latents` (`[b, t, d]`), guided: `sampling.denoise_latents` (which
-        says what `start`, `noise` and `cancel` are) with `scheduler` (default: a copy of the pipeline's)."""
+        says what `start`, `noise`, `cancel` and `steer` are) with `scheduler` (default: a copy of the pipeline's)."""
         # a scheduler of this call's own: `set_timesteps` and multistep state must not be shared
         # between concurrent callers of one pipeline (e.g. app requests)
         scheduler = scheduler or type(self.scheduler).from_config(self.scheduler.config)
         guided = (steps, guidance, generator, strength, identity_guidance)
         return sampling.denoise_latents(
-            self.denoiser, scheduler, latents, conditions, *guided, start=start, noise=noise, cancel=cancel
+            self.denoiser, scheduler, latents, conditions, *guided, start=start, noise=noise, cancel=cancel, steer=steer
         )
+
+    def identity_steering(self, targets: torch.Tensor | None, scale: float) -> ConditionerGuidance | None:
+        """Conditioner guidance toward `targets` (`[b, E]` unit-norm identities) for one sampling
+        call (`generators.identity_guidance`; None when `scale` is 0): pass its `steer` to
+        `denoise_latents`. Needs the pipeline's conditioner as a torch module."""
+        if check_scale(scale) == 0.0:
+            return None
+        if targets is None:
+            raise ValueError(f"conditioner_guidance={scale} steers toward an identity, but no identity was given")
+        if not isinstance(self.conditioner, torch.nn.Module):
+            raise ValueError(f"conditioner_guidance={scale} needs the pipeline's conditioner (a torch recognizer)")
+        if targets.shape[1] != self.denoiser.config.identity_dim:
+            raise ValueError(
+                f"identities of {targets.shape[1]} numbers; the denoiser reads {self.denoiser.config.identity_dim}"
+            )
+        loss = ConditionerIdentityLoss.from_denoiser(self.autoencoder, self.conditioner, self.denoiser)
+        return ConditionerGuidance(loss, targets, self.scheduler.config, scale)
 
     @torch.no_grad()
     def decode_clips(self, latents: torch.Tensor) -> np.ndarray:
@@ -354,6 +377,7 @@ class GaitGenerationPipeline:
         identity_guidance: float | None = None,
         cancel=None,
         candidates: int = 1,
+        conditioner_guidance: float = 0.0,
     ) -> list[GaitSequence]:
         """Generate `num_clips` clips.
 
@@ -387,6 +411,10 @@ class GaitGenerationPipeline:
                 reads as closest to `identity` (`generators.identity_selection`; 1 = no choice,
                 exactly the plain call's clips; the first candidate is always those). Costs one
                 generation and one conditioner pass per candidate; needs an identity.
+            conditioner_guidance: steer every lower-noise step toward `identity` along the
+                conditioner's gradient (`generators.identity_guidance`; 0 = off, 0.1–0.3 tested,
+                at most 2). Costs a decode and a conditioner forward and backward pass per
+                steered step; needs an identity. Combines with `candidates`.
 
         Returns:
             `num_clips` `GaitSequence`s of `uint8 [num_frames, 64, 64]` (OpenGait storage size),
@@ -403,6 +431,7 @@ class GaitGenerationPipeline:
         if num_clips <= 0:
             raise ValueError(f"num_clips must be positive, got {num_clips}")
         candidates = check_candidates(candidates)
+        conditioner_guidance = check_scale(conditioner_guidance)
         conditions = self.condition_tensors(num_clips, identity, view, clothing, carrying, speed, motion)
         if candidates > 1 and conditions["identity"] is None:
             raise ValueError(f"candidates={candidates} chooses by identity, but no identity was given")
@@ -428,14 +457,15 @@ class GaitGenerationPipeline:
             part = slice(start, start + batch_size)
             conds = {k: None if v is None else v[part] for k, v in conditions.items()}
             # 2. denoise, 3. decode (each candidate), 4. keep the candidate closest to the identity
-            drawn = [
-                self.decode_clips(
-                    self.denoise_latents(
-                        noise[part], conds, steps, guidance, generator, 1.0, identity_guidance, cancel=cancel
-                    )
+            drawn = []
+            for noise in [latents, *others]:
+                # a steering of its own per candidate: it counts its steps
+                steering = self.identity_steering(conds["identity"], conditioner_guidance)
+                guided = (steps, guidance, generator, 1.0, identity_guidance)
+                steer = None if steering is None else steering.steer
+                drawn.append(
+                    self.decode_clips(self.denoise_latents(noise[part], conds, *guided, cancel=cancel, steer=steer))
                 )
-                for noise in [latents, *others]
-            ]
             if candidates == 1:
                 masks.append(drawn[0])
                 continue
@@ -476,6 +506,8 @@ class GaitGenerationPipeline:
                     extra={"seed": int(seed), "steps": steps, "guidance": guidance, "clip_index": i},
                 )
             )
+            if conditioner_guidance:
+                out[-1].extra["conditioner_guidance"] = conditioner_guidance
             if candidates > 1:
                 out[-1].extra.update(
                     candidates=candidates, candidate=int(chosen[i]), identity_similarity=round(similarity[i], 4)

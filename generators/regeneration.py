@@ -90,11 +90,14 @@ def regenerate(
     method: str,
     batch_size: int = 64,
     cancel=None,
+    conditioner_guidance: float = 0.0,
 ) -> list[np.ndarray]:
     """Carry every window of every job's source toward noise and denoise it under the job's
     target conditions; windows of one length and strength denoise together, whatever clip
     they come from. Each job's noise comes from its own seed, so a clip comes out the same
-    in any batch. `method`: "invert" or "noise". Returns each job's frames, `uint8 [T, 64, 64]`.
+    in any batch. `method`: "invert" or "noise"; `conditioner_guidance`: steer each window's
+    denoising toward the job's target identity (`generators.identity_guidance`; 0 = off).
+    Returns each job's frames, `uint8 [T, 64, 64]`.
     """
     windows = []  # (job index, output part, clean latents [1, w, d], target conds, source conds, noise)
     for j, job in enumerate(jobs):
@@ -139,19 +142,25 @@ def regenerate(
             noise = torch.cat([windows[i][5] for i in chunk])
             generator = torch.Generator().manual_seed(0)  # unused: the noise is drawn per job above
             guided = (guidance, generator, strength, identity_guidance)
+            target = stacked(3)
+            steering = pipeline.identity_steering(target["identity"], conditioner_guidance)
+            steer = None if steering is None else steering.steer
             if method == "noise":
                 start_latents = noise if strength >= 1.0 else clean
-                out = pipeline.denoise_latents(start_latents, stacked(3), steps, *guided, noise=noise, cancel=cancel)
+                out = pipeline.denoise_latents(
+                    start_latents, target, steps, *guided, noise=noise, cancel=cancel, steer=steer
+                )
             else:
                 noisy = pipeline.invert_latents(clean, stacked(4), steps, strength, cancel=cancel)
                 out = pipeline.denoise_latents(
                     noisy,
-                    stacked(3),
+                    target,
                     steps,
                     *guided,
                     scheduler=pipeline.ddim_scheduler(),
                     start="inverted",
                     cancel=cancel,
+                    steer=steer,
                 )
             for i, mask in zip(chunk, pipeline.decode_clips(out)):
                 masks[i] = mask

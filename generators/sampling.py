@@ -100,6 +100,7 @@ def denoise_latents(
     start: str = "noise",
     noise: torch.Tensor | None = None,
     cancel=None,
+    steer=None,
 ) -> torch.Tensor:
     """Run `scheduler` from `latents` (`[b, t, d]`), each step guided (`guided_prediction`).
 
@@ -112,6 +113,8 @@ def denoise_latents(
         noise: the noise added to clean latents when strength < 1 (default: drawn from
             `generator`); given per clip, a batch of clips is the same as each alone.
         cancel: a callable checked before every step; True raises `GenerationCancelled`.
+        steer: `steer(latents, t, prediction) -> prediction`, applied to every guided
+            prediction before the scheduler steps (`identity_guidance.ConditionerGuidance.steer`).
 
     Returns:
         The denoised latents, `[b, t, d]`.
@@ -139,6 +142,8 @@ def denoise_latents(
         # 1. predict, guided (conditional and unconditional passes in one batch)
         model_in = scheduler.scale_model_input(latents, t)
         pred = guided_prediction(denoiser, model_in, t, conditions, guidance, identity_guidance)
+        if steer is not None:
+            pred = steer(latents, t, pred)
         # 2. step: the scheduler turns the prediction into the next, less noisy latents
         latents = scheduler.step(pred, t, latents, generator=generator).prev_sample
     return latents

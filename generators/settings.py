@@ -24,6 +24,7 @@ class EditSettings:
     steps: int = 20
     guidance: float = 2.0  # the covariates' classifier-free guidance
     identity_guidance: float | None = None  # None: the same as `guidance`
+    conditioner_guidance: float = 0.0  # steering toward the person by the conditioner's gradient (0: off)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -13,7 +13,11 @@ NM generated at the 10 other views, retrieved against the subjects' real nm-01..
   the GEINet attacker and a same-view GEI template matcher, none of which chose.
 
     python scripts/identity_diagnostics.py --data data/walkers --out identity_diagnostics.json \
-        [--weights walkers] [--subjects 50] [--candidates 3] [--parts ceiling,train,test]
+        [--weights walkers] [--subjects 50] [--candidates 3] [--parts ceiling,train,test] \
+        [--conditioner-guidance 0.2]
+
+`--conditioner-guidance` steers every generated clip toward its person along the conditioner's
+gradient (`generators.identity_guidance`); the three scorers still never steer.
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ def ceiling(pipeline, judge, gallery, probes) -> dict:
     }
 
 
-def generated(pipeline, scorers, gallery, probes, references, candidates, seed) -> dict:
+def generated(pipeline, scorers, gallery, probes, references, candidates, seed, conditioner_guidance=0.0) -> dict:
     from generators.identity_selection import identity_similarity
 
     views = sorted({s.view for s in gallery})
@@ -122,6 +126,7 @@ def generated(pipeline, scorers, gallery, probes, references, candidates, seed) 
             seed=seed,
             subject=[s for s, _ in requests],
             latents=noise,
+            conditioner_guidance=conditioner_guidance,
         )
         drawn.append(clips)
         similarities.append(identity_similarity(pipeline.conditioner.embed(clips), targets, pipeline.denoiser))
@@ -147,6 +152,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=50, help="subjects per split (default 50)")
     parser.add_argument("--candidates", type=int, default=3, help="best-of-K measured up to K (default 3)")
     parser.add_argument("--parts", default="ceiling,train,test")
+    parser.add_argument("--conditioner-guidance", type=float, default=0.0, help="steering scale (default 0: off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -162,7 +168,8 @@ def main() -> None:
     scorers = {"judge": judge, "geinet_attacker": recognizers.load_attacker()}
     partition = read_partition(f"{args.data}/partition.json")
     parts = args.parts.split(",")
-    result = {"weights": args.weights, "subjects_per_split": args.subjects, "reference": PROBE}
+    result = {"weights": args.weights, "subjects_per_split": args.subjects, "reference": PROBE,
+              "conditioner_guidance": args.conditioner_guidance}  # fmt: skip
     for part in ("ceiling", "train", "test"):
         if part not in parts:
             continue
@@ -172,7 +179,9 @@ def main() -> None:
             result[part] = ceiling(pipeline, judge, gallery, probes)
         else:
             k = args.candidates if part == "test" else 1
-            result[part] = generated(pipeline, scorers, gallery, probes, references, k, args.seed)
+            result[part] = generated(
+                pipeline, scorers, gallery, probes, references, k, args.seed, args.conditioner_guidance
+            )
         print(json.dumps({part: result[part]}), flush=True)
         atomic_write_text(args.out, json.dumps(result, indent=1) + "\n")
 

@@ -296,7 +296,7 @@ def test_video_with_several_walkers_offers_a_track_picker(studio, shared_data):
 def test_synthesize_writes_an_opengait_dataset(studio, tmp_path):
     from gaitdata.safe_pickle import load_array_pickle
 
-    gallery, download, status = studio.predict(2, ["000", "090"], ["nm", "cl"], 7, 2, 1, api_name="/synthesize")
+    gallery, download, status = studio.predict(2, ["000", "090"], ["nm", "cl"], 7, 2, 1, 0.0, api_name="/synthesize")
     assert "**8 clips** of 2 novel identities" in status
     assert len(gallery) == 8 and gallery[0]["image"].endswith(".gif")
     with zipfile.ZipFile(download) as zf:
@@ -310,14 +310,14 @@ def test_synthesize_writes_an_opengait_dataset(studio, tmp_path):
 
 
 def test_synthesize_asks_for_a_choice(studio):
-    gallery, download, status = studio.predict(1, [], ["nm"], 0, 2, 1, api_name="/synthesize")
+    gallery, download, status = studio.predict(1, [], ["nm"], 0, 2, 1, 0.0, api_name="/synthesize")
     assert "choose at least one view" in status and not gallery and download is None
 
 
 def test_synthesize_without_weights_says_how_to_get_them(tmp_path_factory):
     demo, client = start_app(tmp_path_factory, generator=str(tmp_path_factory.mktemp("none") / "missing"))
     try:
-        gallery, download, status = client.predict(1, ["090"], ["nm"], 0, 2, 1, api_name="/synthesize")
+        gallery, download, status = client.predict(1, ["090"], ["nm"], 0, 2, 1, 0.0, api_name="/synthesize")
         assert "generator weights not installed" in status and "studio train-generator" in status
         assert not gallery and download is None
         # the rest of the app works without a generator
@@ -513,7 +513,7 @@ def test_evaluate_the_last_synthesis_against_real_clips(studio, real_walkers):
     client = new_client(studio)
     *_, status = client.predict(str(real_walkers), "the last synthesis", "", "generated", api_name="/evaluate")
     assert "nothing synthesized in this session yet" in status
-    client.predict(2, ["090"], ["nm", "cl"], 1, 2, 1, api_name="/synthesize")
+    client.predict(2, ["090"], ["nm", "cl"], 1, 2, 1, 0.0, api_name="/synthesize")
     tables, plots, page, files, summary, status = client.predict(
         str(real_walkers), "the last synthesis", "", "generated", api_name="/evaluate"
     )

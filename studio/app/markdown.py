@@ -92,6 +92,11 @@ def synthesis_markdown(manifest: dict, shown: int) -> str:
     candidates = manifest["settings"].get("candidates", 1)
     if candidates > 1:
         text += f" Each clip is the best of {candidates} candidates, chosen by the conditioner (never the judge)."
+    steering = manifest["settings"].get("conditioner_guidance", 0.0)
+    if steering:
+        text += (
+            f" Every clip was steered toward its person by the conditioner (guidance {steering:g}; never the judge)."
+        )
     if n > shown:
         text += f" Showing the first {shown} previews."
     return text

@@ -104,6 +104,16 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
                 "each costs one more generation",
                 elem_id="synth-candidates",
             )
+            steering = gr.Slider(
+                0.0,
+                0.4,
+                value=0.0,
+                step=0.1,
+                label="Identity steering",
+                info="moves every step toward the person along the conditioner's gradient (0 = off, 0.2 "
+                "recommended): the person comes out much closer, at ~13x the time",
+                elem_id="synth-steering",
+            )
             seed, steps, run, cancel = _sampling_controls(
                 handlers, "Synthesize", "synth", SYNTHESIS_STEPS, run_id="synthesize", steps_id="synth-steps"
             )
@@ -113,7 +123,7 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
                 label="Generated clips", columns=4, height=360, object_fit="contain", elem_id="synth-gallery"
             )
             download = gr.File(label="Dataset (zip)", interactive=False)
-    inputs = [count, views, conditions, seed, steps, candidates]
+    inputs = [count, views, conditions, seed, steps, candidates, steering]
     # one generation at a time: it uses every core; a cancelled one leaves the last synthesis as it was
     _wire(
         handlers,

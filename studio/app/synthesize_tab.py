@@ -42,18 +42,20 @@ class SynthesizeTab:
         seed,
         steps,
         candidates=1,
+        steering=0.0,
         progress=PROGRESS,
         request: gr.Request = None,
     ):
         """Novel people × views × conditions → preview gallery, dataset zip, summary, and the dataset
         folder (kept in the session as "the last synthesis" for the Evaluate tab). `candidates`:
-        best of that many per clip, chosen by the conditioner. Cancel (or the page closed) stops
+        best of that many per clip, chosen by the conditioner; `steering`: the conditioner
+        guidance toward each person (`generators.identity_guidance`, 0 = off). Cancel (or the page closed) stops
         it after the identity being made; its files are deleted."""
         cancelled = ([], None, CANCELLED_NOTE, gr.skip())
-        args = (num_identities, views, conditions, seed, steps, candidates, progress)
+        args = (num_identities, views, conditions, seed, steps, candidates, steering, progress)
         return self.requests.run(request, "synthesize", cancelled, self._synthesize, *args)
 
-    def _synthesize(self, work: Work, num_identities, views, conditions, seed, steps, candidates, progress):
+    def _synthesize(self, work: Work, num_identities, views, conditions, seed, steps, candidates, steering, progress):
         try:
             pipeline = self.models.pipeline()
         except GeneratorUnavailable as err:
@@ -79,6 +81,7 @@ class SynthesizeTab:
                     seed=int(seed or 0),
                     steps=int(steps),
                     candidates=int(candidates or 1),
+                    conditioner_guidance=float(steering or 0.0),
                     progress=report,
                     cancel=work.check,
                 )

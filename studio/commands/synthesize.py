@@ -32,6 +32,13 @@ def add_arguments(parser):
         default=1,
         help="best of N candidates per clip, chosen by the conditioner (never the judge); N x the cost (default 1)",
     )
+    parser.add_argument(
+        "--conditioner-guidance",
+        type=float,
+        default=0.0,
+        help="steer each clip toward its person along the conditioner's gradient (never the judge's);"
+        " 0 = off (default), 0.2 recommended; ~13x the cost",
+    )
     parser.add_argument("--generator", help="generator folder (default: the bundled one)")
     parser.add_argument("--no-check", action="store_true", help="skip the judge's novelty check")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -66,6 +73,7 @@ def run(args) -> int:
         judge=judge,
         references=references,
         candidates=args.candidates,
+        conditioner_guidance=args.conditioner_guidance,
         **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
     )
     bar.close()

@@ -57,6 +57,7 @@ class _Sampler:
     guidance: float
     identity_guidance: float | None = None
     candidates: int = 1  # best of that many per clip, chosen by the conditioner
+    conditioner_guidance: float = 0.0  # steering toward the person along the conditioner's gradient
 
     def generate(self, requests: list[dict], seed: int, latents=None) -> list[GaitSequence]:
         """One batched call; each request names identity (a clip or an embedding), view, condition
@@ -76,6 +77,7 @@ class _Sampler:
             subject=[r["subject"] for r in requests],
             latents=latents,
             candidates=self.candidates,
+            conditioner_guidance=self.conditioner_guidance,
         )
 
 
@@ -115,6 +117,7 @@ def evaluate_generator(
     seed: int = 0,
     identity_noise: float = IDENTITY_NOISE,
     candidates: int = 1,
+    conditioner_guidance: float = 0.0,
 ) -> dict:
     """Measure every generator target and write them as JSON to `out_path`.
 
@@ -132,6 +135,11 @@ def evaluate_generator(
         seed: generation seed.
         candidates: draw that many candidates of each clip and keep the one the CONDITIONER
             reads as closest to the person (`generators.identity_selection`); the judge scores.
+        conditioner_guidance: steer each clip toward the person along the conditioner's gradient
+            (`generators.identity_guidance`; 0 = off); the judge scores.
+
+    The figures measured so far are written to `out_path` after each stage (`"complete": false`
+    until the last), so a run stopped late still leaves its identity figures.
     """
     import recognizers
 
@@ -150,7 +158,7 @@ def evaluate_generator(
     real = _RealSplit(data, part, real_seqs, judge.embed(real_seqs, bf16=True, progress=True), _labels(real_seqs))
     real_result = CasiaBProtocol().evaluate(real.embeddings, real.labels)
     is_gallery, is_probe = real.is_gallery, ~real.is_gallery
-    sampler = _Sampler(pipeline, steps, guidance, identity_guidance, candidates)
+    sampler = _Sampler(pipeline, steps, guidance, identity_guidance, candidates, conditioner_guidance)
 
     # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
     references = {}
@@ -191,6 +199,26 @@ def evaluate_generator(
         for name in gen_result.mean
     }
 
+    result = {
+        "data": str(data),
+        "complete": False,
+        "test_subjects": len(references),
+        "reference_condition": reference_condition,
+        "generated_clips": len(generated),
+        "sampler": {
+            "scheduler": type(pipeline.scheduler).__name__,
+            "steps": steps,
+            "guidance": guidance,
+            "identity_guidance": identity_guidance,
+            "candidates": candidates,
+            "conditioner_guidance": conditioner_guidance,
+        },
+        "identity_preservation": identity,
+        "generation_seconds": round(generation_seconds, 1),
+        "generation_clips_per_second": round(len(generated) / generation_seconds, 2),
+    }
+    atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
+
     # 4. covariate control, 5. naturalness
     covariates = covariate_accuracy(
         covariate_classifier.predict(gen_emb), gen_labels["condition"], gen_labels["view"], covariate_classifier.config
@@ -207,33 +235,18 @@ def evaluate_generator(
             [s.frames for s, p in zip(real.sequences, is_probe, strict=True) if p], [s.frames for s in generated]
         ),
     }
+    result.update(
+        covariate_control=covariates,
+        covariate_classifier_on_real_probes=real_covariates,
+        naturalness=naturalness,
+    )
+    atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
 
     # 6. novel identities: made in the conditioner's space, judged in the judge's
-    novel = _novel_identity_check(
+    result["novel_identities"] = _novel_identity_check(
         sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed, identity_noise
     )
-
-    result = {
-        "data": str(data),
-        "test_subjects": len(references),
-        "reference_condition": reference_condition,
-        "generated_clips": len(generated),
-        "sampler": {
-            "scheduler": type(pipeline.scheduler).__name__,
-            "steps": steps,
-            "guidance": guidance,
-            "identity_guidance": identity_guidance,
-            "candidates": candidates,
-        },
-        "identity_preservation": identity,
-        "covariate_control": covariates,
-        "covariate_classifier_on_real_probes": real_covariates,
-        "naturalness": naturalness,
-        "novel_identities": novel,
-        "generation_seconds": round(generation_seconds, 1),
-        "generation_clips_per_second": round(len(generated) / generation_seconds, 2),
-        "seconds": round(time.time() - started, 1),
-    }
+    result.update(complete=True, seconds=round(time.time() - started, 1))
     atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
     return result
 
@@ -255,7 +268,12 @@ def _novel_identity_check(
     embeddings, info = bank.novel(count, seed=seed)
     pipe = sampler.pipeline
     people = pipe.novel_person(
-        embeddings, seed + 3, sampler.steps, sampler.guidance, candidates=sampler.candidates
+        embeddings,
+        seed + 3,
+        sampler.steps,
+        sampler.guidance,
+        candidates=sampler.candidates,
+        conditioner_guidance=sampler.conditioner_guidance,
     )  # one per embedding
     requests = [
         {"identity": person, "view": v, "kind": "nm", "subject": f"novel-{i:03d}"}

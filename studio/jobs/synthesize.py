@@ -151,6 +151,7 @@ def synthesize_dataset(
     shard=None,
     cancel: Callable[[], None] | None = None,
     candidates: int = 1,
+    conditioner_guidance: float = 0.0,
 ) -> dict:
     """Generate every (novel identity, view, condition) clip and write an OpenGait-layout dataset.
 
@@ -187,12 +188,15 @@ def synthesize_dataset(
             stops the job, the people already written kept for a rerun.
         candidates: best of that many candidates for each clip (and each person's first clip),
             chosen by the conditioner (`generators.identity_selection`); the judge checks novelty.
+        conditioner_guidance: steer each clip toward its person along the conditioner's gradient
+            (`generators.identity_guidance`; 0 = off).
 
     Returns:
         The manifest (also written as `manifest.json`): settings, identities and every sequence
         with its pkl path relative to `out_root`, and `novelty` when checked; under "shard",
         what this process made.
     """
+    from generators.identity_guidance import check_scale
     from generators.identity_selection import check_candidates
     from studio.jobs.sharding import JobFolder, current_shard
 
@@ -214,6 +218,7 @@ def synthesize_dataset(
         "identity_noise": float(identity_noise),
         # only when asked: folders made before the option resume under the same settings
         **({"candidates": check_candidates(candidates)} if candidates != 1 else {}),
+        **({"conditioner_guidance": check_scale(conditioner_guidance)} if conditioner_guidance else {}),
     }
     shard = shard or current_shard()
     job = JobFolder(out_root, "gait-studio synthetic dataset", settings, shard, key="path", layout=LAYOUT)
@@ -236,7 +241,13 @@ def synthesize_dataset(
             person_seed = seed * 100_003 + i
             clips = pipeline(
                 identity=pipeline.novel_person(
-                    embeddings[i], person_seed, steps, guidance, cancel=cancel, candidates=candidates
+                    embeddings[i],
+                    person_seed,
+                    steps,
+                    guidance,
+                    cancel=cancel,
+                    candidates=candidates,
+                    conditioner_guidance=conditioner_guidance,
                 ),
                 view=[v for v, _ in grid],
                 clothing=clothing,
@@ -250,6 +261,7 @@ def synthesize_dataset(
                 latents=pipeline.person_noise(len(grid), num_frames, person_seed, identity_noise),
                 cancel=cancel,
                 candidates=candidates,
+                conditioner_guidance=conditioner_guidance,
             )
             for (view, _), clip, path in zip(grid, clips, paths[i]):
                 if job.is_done(path):
