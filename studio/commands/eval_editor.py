@@ -45,6 +45,13 @@ def add_arguments(parser):
         "--identity-guidance", type=float, help="the identity's own guidance scale (default: --guidance)"
     )
     parser.add_argument(
+        "--edit-conditioner-guidance",
+        type=float,
+        default=EDIT.conditioner_guidance,
+        help="steer each edit toward its source person along the conditioner's gradient (never the judge's);"
+        f" 0 = off (default {EDIT.conditioner_guidance})",
+    )
+    parser.add_argument(
         "--weights", help="generator pipeline folder or bundled name to evaluate (default: the bundled one)"
     )
     for part, (settings, method_help) in _PARTS.items():
@@ -101,4 +108,5 @@ def _evaluate(args, load_editor, evaluate_editor) -> dict:
         seed=args.seed,
         parts=args.parts,
         progress=not args.no_progress,
+        edit_conditioner_guidance=args.edit_conditioner_guidance,
     )

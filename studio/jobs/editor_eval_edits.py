@@ -26,8 +26,8 @@ def _evaluate_edits(
 ):
     """Edit every source to BG, CL and VIEW; identity, requested attribute and motion of each kind.
 
-    `guidance`: (covariate scale, identity scale or None)."""
-    guidance, identity_guidance = guidance
+    `guidance`: (covariate scale, identity scale or None, conditioner guidance toward the source)."""
+    guidance, identity_guidance, conditioner_guidance = guidance
     metric = split.calibration["metric"]
     gal_emb, gal_labels = split.gallery
     sources = split.sources
@@ -46,6 +46,7 @@ def _evaluate_edits(
             identity_guidance=identity_guidance,
             seeds=seeds,
             method=method,
+            conditioner_guidance=conditioner_guidance,
             **args,
         )
         seconds += time.perf_counter() - t0

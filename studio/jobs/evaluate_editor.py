@@ -127,6 +127,7 @@ def evaluate_editor(
     parts: Sequence[str] = PARTS,
     progress: bool = True,
     attackers: dict | None = None,
+    edit_conditioner_guidance: float = EDIT.conditioner_guidance,
 ) -> dict:
     """Measure every editor and anonymizer target and write them as JSON to `out_path`.
 
@@ -152,6 +153,8 @@ def evaluate_editor(
         attackers: name → recognizer the anonymizer never consulted, scored at its own
             `calibration.json` (else one computed on the real NM probes); default: the bundled
             GEINet attacker (`recognizers.load_attacker()`), none when it is not installed.
+        edit_conditioner_guidance: steer each edit toward its source person along the
+            conditioner's gradient (`generators.identity_guidance`; 0 = off); the judge scores.
 
     Returns:
         The results dict (also written): settings, `"edit"`, `"anonymize"`, `"targets"`, timings.
@@ -239,7 +242,7 @@ def evaluate_editor(
             target_pairs,
             edit_strength,
             steps,
-            (guidance, identity_guidance),
+            (guidance, identity_guidance, edit_conditioner_guidance),
             edit_method,
             seed,
             progress,
@@ -281,6 +284,7 @@ def evaluate_editor(
             "steps": steps,
             "guidance": guidance,
             "identity_guidance": identity_guidance,
+            "edit_conditioner_guidance": edit_conditioner_guidance,
             "edit_method": edit_method,
             "anonymize_method": anonymize_method,
             "max_attempts": max_attempts,
