@@ -46,7 +46,8 @@ class ConditionerGuidance:
             conditioner module, the denoiser's identity statistics).
         targets: the requested identities `[b, E]` (unit-norm raw conditioner embeddings, as
             the pipeline's `encode_identity` gives), one per clip of the call.
-        scheduler_config: the sampler's config (noise schedule, prediction type).
+        alphas_cumprod: the sampler's noise schedule (`scheduler.alphas_cumprod`).
+        prediction_type: what the denoiser predicts ("v_prediction" or "epsilon").
         scale: size of each step, in units of the latents' spread per number (0.1–0.3 tested).
         max_timestep: steps at higher noise are left alone.
         frame_stride: embed every n-th frame of a clip (offset changing with each step).
@@ -57,7 +58,8 @@ class ConditionerGuidance:
         self,
         identity_loss: ConditionerIdentityLoss,
         targets: torch.Tensor,
-        scheduler_config,
+        alphas_cumprod: torch.Tensor,
+        prediction_type: str,
         scale: float,
         max_timestep: int = DEFAULT_MAX_TIMESTEP,
         frame_stride: int = 2,
@@ -65,8 +67,8 @@ class ConditionerGuidance:
     ):
         self.loss = identity_loss
         self.targets = identity_loss.standardize(targets)
-        self.alphas_cumprod = _alphas_cumprod(scheduler_config)
-        self.prediction_type = scheduler_config["prediction_type"]
+        self.alphas_cumprod = alphas_cumprod
+        self.prediction_type = prediction_type
         self.scale = check_scale(scale)
         self.max_timestep = int(max_timestep)
         self.frame_stride = max(1, int(frame_stride))
@@ -95,14 +97,6 @@ class ConditionerGuidance:
         return prediction_from_clean(
             latents, clean.to(prediction.dtype), self.alphas_cumprod, step, self.prediction_type
         )
-
-
-def _alphas_cumprod(scheduler_config) -> torch.Tensor:
-    """The schedule's cumulative alphas, as the scheduler of that config computes them."""
-    from diffusers import DDPMScheduler
-
-    keys = ("num_train_timesteps", "beta_start", "beta_end", "beta_schedule", "trained_betas")
-    return DDPMScheduler(**{k: scheduler_config[k] for k in keys if k in scheduler_config}).alphas_cumprod
 
 
 __all__ = ["DEFAULT_MAX_TIMESTEP", "MAX_SCALE", "ConditionerGuidance", "check_scale"]

@@ -337,12 +337,9 @@ class GaitGenerationPipeline:
             raise ValueError(f"conditioner_guidance={scale} steers toward an identity, but no identity was given")
         if not isinstance(self.conditioner, torch.nn.Module):
             raise ValueError(f"conditioner_guidance={scale} needs the pipeline's conditioner (a torch recognizer)")
-        if targets.shape[1] != self.denoiser.config.identity_dim:
-            raise ValueError(
-                f"identities of {targets.shape[1]} numbers; the denoiser reads {self.denoiser.config.identity_dim}"
-            )
         loss = ConditionerIdentityLoss.from_denoiser(self.autoencoder, self.conditioner, self.denoiser)
-        return ConditionerGuidance(loss, targets, self.scheduler.config, scale)
+        schedule = self.scheduler.alphas_cumprod  # every sampler of the folder shares this noise schedule
+        return ConditionerGuidance(loss, targets, schedule, self.scheduler.config.prediction_type, scale)
 
     @torch.no_grad()
     def decode_clips(self, latents: torch.Tensor) -> np.ndarray:

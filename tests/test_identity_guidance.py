@@ -79,16 +79,13 @@ def test_steering_makes_the_person_the_judge_finds(pipeline, judge, strangers):
     assert abs(foreground[0] - foreground[1]) < 5  # a body, not noise
 
 
-def test_steering_without_an_identity_or_a_conditioner_is_refused(pipeline, strangers):
+def test_steering_without_an_identity_or_a_conditioner_is_refused(pipeline, strangers, monkeypatch):
     with pytest.raises(ValueError, match="no identity was given"):
         pipeline(num_clips=1, steps=2, conditioner_guidance=0.2)
-    conditioner, pipeline.conditioner = pipeline.conditioner, None
-    try:
-        embedding = conditioner.embed(strangers[:1])
-        with pytest.raises(ValueError, match="needs the pipeline's conditioner"):
-            pipeline(identity=embedding, num_clips=1, steps=2, conditioner_guidance=0.2)
-    finally:
-        pipeline.conditioner = conditioner
+    embedding = pipeline.conditioner.embed(strangers[:1])
+    monkeypatch.setattr(pipeline, "conditioner", None)
+    with pytest.raises(ValueError, match="needs the pipeline's conditioner"):
+        pipeline(identity=embedding, num_clips=1, steps=2, conditioner_guidance=0.2)
 
 
 def test_an_edit_can_be_steered_toward_its_source_person(strangers):

@@ -61,16 +61,13 @@ def test_the_chosen_clip_is_the_candidate_the_conditioner_reads_closest(pipeline
             assert np.array_equal(clip.frames, again.frames)
 
 
-def test_candidates_without_an_identity_or_a_conditioner_are_refused(pipeline, references):
+def test_candidates_without_an_identity_or_a_conditioner_are_refused(pipeline, references, monkeypatch):
     with pytest.raises(ValueError, match="no identity was given"):
         pipeline(num_clips=1, steps=2, candidates=2)
-    conditioner, pipeline.conditioner = pipeline.conditioner, None
-    try:
-        embedding = conditioner.embed(references[:1])
-        with pytest.raises(ValueError, match="needs the pipeline's conditioner"):
-            pipeline(identity=embedding, num_clips=1, steps=2, candidates=2)
-    finally:
-        pipeline.conditioner = conditioner
+    embedding = pipeline.conditioner.embed(references[:1])
+    monkeypatch.setattr(pipeline, "conditioner", None)
+    with pytest.raises(ValueError, match="needs the pipeline's conditioner"):
+        pipeline(identity=embedding, num_clips=1, steps=2, candidates=2)
 
 
 def test_a_conditioner_of_another_size_is_refused_by_its_numbers():
