@@ -207,7 +207,8 @@ class GaitEditor:
             asked.append((i, source, target))
         identities = self.identities_of([sequences[i] for i, _, _ in asked])
         for (i, source, target), identity in zip(asked, identities):
-            jobs.append((i, Regeneration(sequences[i], identity, identity, source, target, seeds[i], strength)))
+            job = Regeneration(sequences[i], identity, identity, source, target, seeds[i], strength, source)
+            jobs.append((i, job))
         frames = regenerate(
             self.pipeline,
             [job for _, job in jobs],

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from gaitdata import GaitDataError
+from generators.covariate_means import CovariateMeans
 
 
 def normalize_identity(embedding: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -36,14 +38,17 @@ class IdentityBank:
     Args:
         embeddings: `[N, E]` (normalised here).
         subjects: N subject ids.
+        covariate_means: the conditioner's mean embedding per condition type and view over the
+            same people's clips (`generators.covariate_means`), when known.
     """
 
-    def __init__(self, embeddings: np.ndarray, subjects: list[str]):
+    def __init__(self, embeddings: np.ndarray, subjects: list[str], covariate_means: CovariateMeans | None = None):
         embeddings = np.asarray(embeddings, np.float32)
         if embeddings.ndim != 2 or len(embeddings) != len(subjects) or len(subjects) == 0:
             raise ValueError(f"need [N, E] embeddings for N subjects, got {embeddings.shape} for {len(subjects)}")
         self.embeddings = _unit(embeddings)
         self.subjects = [str(s) for s in subjects]
+        self.covariate_means = covariate_means
 
     @classmethod
     def from_embeddings(cls, embeddings: np.ndarray, subjects: list[str]) -> IdentityBank:
@@ -141,6 +146,8 @@ class IdentityBank:
         folder.mkdir(parents=True, exist_ok=True)
         save_file({"embeddings": self.embeddings}, str(folder / "identity_bank.safetensors"))
         (folder / "identity_bank.json").write_text(json.dumps({"subjects": self.subjects}, indent=0) + "\n")
+        if self.covariate_means is not None:
+            self.covariate_means.save(folder)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> IdentityBank:
@@ -148,6 +155,6 @@ class IdentityBank:
         try:
             embeddings = load_file(str(folder / "identity_bank.safetensors"))["embeddings"]
             subjects = json.loads((folder / "identity_bank.json").read_text())["subjects"]
-        except (OSError, KeyError, ValueError) as err:
+        except (OSError, KeyError, ValueError, SafetensorError) as err:
             raise GaitDataError(folder, f"not an identity bank: {err}") from None
-        return cls(embeddings, subjects)
+        return cls(embeddings, subjects, CovariateMeans.load(folder))

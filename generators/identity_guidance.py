@@ -52,6 +52,10 @@ class ConditionerGuidance:
         max_timestep: steps at higher noise are left alone.
         frame_stride: embed every n-th frame of a clip (offset changing with each step).
         chunk: clips differentiated together (memory).
+        shifts: `[b, E]` added to the raw targets before they are standardised: the move from
+            the covariates each identity was read under to the clip's own
+            (`generators.covariate_means`), so that the steering asks for the person, not
+            for the reference's clothes, bag and view; None = no move.
     """
 
     def __init__(
@@ -64,8 +68,11 @@ class ConditionerGuidance:
         max_timestep: int = DEFAULT_MAX_TIMESTEP,
         frame_stride: int = 2,
         chunk: int = 50,
+        shifts: torch.Tensor | None = None,
     ):
         self.loss = identity_loss
+        if shifts is not None:
+            targets = targets.float() + torch.as_tensor(shifts, dtype=torch.float32).reshape(targets.shape)
         self.targets = identity_loss.standardize(targets)
         self.alphas_cumprod = alphas_cumprod
         self.prediction_type = prediction_type

@@ -24,7 +24,14 @@ from gaitdata.sequence import SIDE_COLUMNS
 from gaitdata.silhouette_stats import gait_motion_signal
 from generators import sampling
 from generators.autoencoder import SilhouetteAutoencoder
-from generators.conditions import Covariates, carrying_index, clothing_index, parse_view, view_name
+from generators.conditions import (
+    Covariates,
+    carrying_index,
+    clothing_index,
+    parse_view,
+    source_covariates,
+    view_name,
+)
 from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
 from generators.identity_bank import normalize_identity
 from generators.identity_guidance import ConditionerGuidance, check_scale
@@ -106,6 +113,15 @@ class GaitGenerationPipeline:
         if embedding.shape[1] != expected:
             raise ValueError(f"identity embedding has {embedding.shape[1]} numbers, the denoiser expects {expected}")
         return embedding
+
+    @staticmethod
+    def _reference_covariates(identity, n: int) -> list[dict | None]:
+        """The covariates each of `n` clips' identity was read under: its reference clip's
+        metadata (`source_covariates`), None for an identity given as an embedding."""
+        clips = [identity] * n if isinstance(identity, GaitSequence) else identity
+        if not (isinstance(clips, list | tuple) and len(clips) == n):
+            return [None] * n
+        return [source_covariates(c) if isinstance(c, GaitSequence) else None for c in clips]
 
     @staticmethod
     def _check_reference(clip: GaitSequence) -> None:
@@ -327,9 +343,12 @@ class GaitGenerationPipeline:
             self.denoiser, scheduler, latents, conditions, *guided, start=start, noise=noise, cancel=cancel, steer=steer
         )
 
-    def identity_steering(self, targets: torch.Tensor | None, scale: float) -> ConditionerGuidance | None:
-        """Conditioner guidance toward `targets` (`[b, E]` unit-norm identities) for one sampling
-        call (`generators.identity_guidance`; None when `scale` is 0): pass its `steer` to
+    def identity_steering(
+        self, targets: torch.Tensor | None, scale: float, shifts: torch.Tensor | None = None
+    ) -> ConditionerGuidance | None:
+        """Conditioner guidance toward `targets` (`[b, E]` unit-norm identities, each moved by
+        `shifts` when given: `covariate_shifts`) for one sampling call
+        (`generators.identity_guidance`; None when `scale` is 0): pass its `steer` to
         `denoise_latents`. Needs the pipeline's conditioner as a torch module."""
         if check_scale(scale) == 0.0:
             return None
@@ -339,7 +358,18 @@ class GaitGenerationPipeline:
             raise ValueError(f"conditioner_guidance={scale} needs the pipeline's conditioner (a torch recognizer)")
         loss = ConditionerIdentityLoss.from_denoiser(self.autoencoder, self.conditioner, self.denoiser)
         schedule = self.scheduler.alphas_cumprod  # every sampler of the folder shares this noise schedule
-        return ConditionerGuidance(loss, targets, schedule, self.scheduler.config.prediction_type, scale)
+        return ConditionerGuidance(loss, targets, schedule, self.scheduler.config.prediction_type, scale, shifts=shifts)
+
+    def covariate_shifts(self, references: Sequence[dict | None], targets: Sequence[dict]) -> torch.Tensor | None:
+        """`[b, E]` moves of identities read under each `references` covariates to the clip's
+        `targets` covariates (`{"view", "clothing", "carrying"}`; a None reference: no move), from
+        the identity bank's covariate means; None when the bank has none."""
+        means = None if self.identity_bank is None else self.identity_bank.covariate_means
+        if means is None or all(r is None for r in references):
+            return None
+        size = self.denoiser.config.identity_dim
+        rows = [np.zeros(size, np.float32) if r is None else means.shift(r, t) for r, t in zip(references, targets)]
+        return torch.from_numpy(np.stack(rows))
 
     @torch.no_grad()
     def decode_clips(self, latents: torch.Tensor) -> np.ndarray:
@@ -437,6 +467,13 @@ class GaitGenerationPipeline:
         if conditions["motion"] is not None:
             num_frames = conditions["motion"].shape[1]
         subjects = self._broadcast(subject, num_clips, "subject")
+        views, cloth, carry = (
+            self._broadcast(v, num_clips, n) for v, n in ((view, "view"), (clothing, "c"), (carrying, "c"))
+        )
+        shifts = None
+        if conditioner_guidance:  # steer toward the person under this call's covariates, not the reference's
+            targets = [{"view": v, "clothing": c, "carrying": b} for v, c, b in zip(views, cloth, carry)]
+            shifts = self.covariate_shifts(self._reference_covariates(identity, num_clips), targets)
         generator = torch.Generator().manual_seed(int(seed))
         # 1. draw all the noise first, so a clip does not depend on the batch size
         shape = (num_clips, num_frames, self.denoiser.config.latent_dim)
@@ -457,7 +494,9 @@ class GaitGenerationPipeline:
             drawn = []
             for noise in [latents, *others]:
                 # a steering of its own per candidate: it counts its steps
-                steering = self.identity_steering(conds["identity"], conditioner_guidance)
+                steering = self.identity_steering(
+                    conds["identity"], conditioner_guidance, None if shifts is None else shifts[part]
+                )
                 guided = (steps, guidance, generator, 1.0, identity_guidance)
                 steer = None if steering is None else steering.steer
                 drawn.append(
@@ -483,9 +522,6 @@ class GaitGenerationPipeline:
         masks = np.concatenate(masks)
         # 5. wrap as sequences with the metadata a dataset writer needs
         out = []
-        views, cloth, carry = (
-            self._broadcast(v, num_clips, n) for v, n in ((view, "view"), (clothing, "c"), (carrying, "c"))
-        )
         for i in range(num_clips):
             cov = Covariates(
                 view_deg=None if views[i] is None else parse_view(views[i]),

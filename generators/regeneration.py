@@ -62,6 +62,9 @@ class Regeneration:
     target_covariates: dict
     seed: int
     strength: float
+    # the covariates the target identity was read under (an edit: the source's), so that
+    # conditioner guidance asks for the person under the target covariates; None: no move
+    identity_covariates: dict | None = None
 
 
 def window_conditions(
@@ -125,6 +128,11 @@ def regenerate(
                     torch.randn(clean.shape, generator=generator),
                 )
             )
+    shifts = (
+        pipeline.covariate_shifts([job.identity_covariates for job in jobs], [job.target_covariates for job in jobs])
+        if conditioner_guidance
+        else None
+    )
     groups: dict[tuple, list[int]] = {}
     for i, (j, _, clean, target, _, _) in enumerate(windows):
         shape = tuple(None if v is None else tuple(v.shape[1:]) for v in target.values())
@@ -143,7 +151,8 @@ def regenerate(
             generator = torch.Generator().manual_seed(0)  # unused: the noise is drawn per job above
             guided = (guidance, generator, strength, identity_guidance)
             target = stacked(3)
-            steering = pipeline.identity_steering(target["identity"], conditioner_guidance)
+            shift = None if shifts is None else shifts[[windows[i][0] for i in chunk]]
+            steering = pipeline.identity_steering(target["identity"], conditioner_guidance, shift)
             steer = None if steering is None else steering.steer
             if method == "noise":
                 start_latents = noise if strength >= 1.0 else clean

@@ -25,6 +25,7 @@ from gaitdata.atomic import atomic_open, atomic_write_text
 from gaitdata.model_folders import resolve_model_folder
 from gaitdata.sequence import crop_to_model_input
 from gaitdata.silhouette_stats import gait_motion_signal
+from generators.covariate_means import CovariateMeans
 from generators.data import ClipConditions, LatentClipDataset
 from generators.identity_bank import IdentityBank
 from generators.pipeline import GaitGenerationPipeline, normalize_identity
@@ -98,7 +99,18 @@ def _reference_identities(conditioner, clips: _Clips, per_subject: int, seed: in
     embedded = np.zeros(len(clips.frames), bool)
     embedded[chosen] = True
     bank = IdentityBank.from_embeddings(embeddings.numpy(), [clips.subjects[i] for i in chosen])
+    kinds, views = zip(*(_type_and_view(clips.conditions[i]) for i in chosen))
+    bank.covariate_means = CovariateMeans.from_embeddings(embeddings.numpy(), kinds, views)
     return identities, embedded, bank
+
+
+def _type_and_view(conditions: ClipConditions) -> tuple[str, float | None]:
+    """A clip's condition type (`nm` / `bg` / `cl`, `unk` when not stated) and view (None: not stated)."""
+    view_known, clothing_known, carrying_known, _ = conditions.present
+    kind = "cl" if clothing_known and conditions.clothing else "unk"
+    if kind == "unk" and clothing_known and carrying_known:
+        kind = "bg" if conditions.carrying else "nm"
+    return kind, conditions.view_deg if view_known else None
 
 
 def _cached_references(cache: Path, conditioner, clips: _Clips, per_subject: int, seed: int, resume: bool):
