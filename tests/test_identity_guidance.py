@@ -101,3 +101,31 @@ def test_an_edit_can_be_steered_toward_its_source_person(strangers):
     assert not np.array_equal(steered.frames, plain.frames)
     with pytest.raises(ValueError, match="conditioner_guidance must be within"):
         editor.edit(source, **kwargs, conditioner_guidance=3.0)
+
+
+def test_steering_asks_for_the_person_under_the_requested_covariates(strangers, monkeypatch):
+    """A steered coat edit, and a steered coat clip from an nm reference, move the steering target
+    by the bank's covariate shift; a clip under the reference's own covariates is not moved."""
+    from generators.identity_guidance import ConditionerGuidance
+    from studio.jobs.edit_dataset import load_editor
+
+    editor = load_editor()
+    seen = []
+    original = ConditionerGuidance.__init__
+
+    def record(self, *args, shifts=None, **kwargs):
+        seen.append(None if shifts is None else shifts.clone())
+        original(self, *args, shifts=shifts, **kwargs)
+
+    monkeypatch.setattr(ConditionerGuidance, "__init__", record)
+    source = next(s for s in strangers if s.condition == "nm-05" and s.view == "090")
+    editor.edit(source, clothing="coat", steps=2, seed=1, conditioner_guidance=0.2)
+    pipeline = editor.pipeline
+    pipeline(identity=source, view=90, clothing="normal", carrying="none", steps=2, conditioner_guidance=0.2)
+    pipeline(identity=source, view=90, clothing="coat", steps=2, conditioner_guidance=0.2)
+    edit_shift, same_shift, coat_shift = seen
+    expected = pipeline.covariate_shifts(
+        [{"view": 90.0, "clothing": "normal", "carrying": "none"}], [{"view": 90.0, "clothing": "coat"}]
+    )
+    assert torch.allclose(edit_shift, expected) and torch.allclose(coat_shift, expected)
+    assert torch.linalg.norm(expected) > 0.01 and torch.count_nonzero(same_shift) == 0
