@@ -368,6 +368,9 @@ class GaitGenerationPipeline:
         if means is None or all(r is None for r in references):
             return None
         size = self.denoiser.config.identity_dim
+        stored = len(next(iter(means.means.values())))
+        if stored != size:
+            raise ValueError(f"the identity bank's covariate means have {stored} numbers, the denoiser expects {size}")
         rows = [np.zeros(size, np.float32) if r is None else means.shift(r, t) for r, t in zip(references, targets)]
         return torch.from_numpy(np.stack(rows))
 

@@ -91,3 +91,13 @@ def test_the_bundled_generator_moves_steering_targets_only_where_covariates_chan
     assert shifts.shape == (3, pipeline.denoiser.config.identity_dim)
     assert torch.linalg.norm(shifts[0]) > 0.01  # the coat is a real move in the conditioner's space
     assert torch.count_nonzero(shifts[1:]) == 0  # the same covariates, or no reference: no move
+
+
+def test_means_of_another_size_than_the_denoiser_are_refused_with_both_sizes(monkeypatch):
+    from generators import load_generator
+
+    pipeline = load_generator()
+    monkeypatch.setattr(pipeline.identity_bank, "covariate_means", _means())
+    nm = {"view": 90.0, "clothing": "normal", "carrying": "none"}
+    with pytest.raises(ValueError, match=f"16 numbers, the denoiser expects {pipeline.denoiser.config.identity_dim}"):
+        pipeline.covariate_shifts([nm], [{"view": None, "clothing": "coat", "carrying": None}])
