@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save_file
 
 from gaitdata import GaitDataError
 from generators.conditions import carrying_index, clothing_index, parse_view
@@ -112,9 +112,9 @@ class CovariateMeans:
         if not path.exists():
             return None
         try:
-            with safe_open(str(path), "numpy") as f:
+            with safe_open(str(path), "numpy") as f:  # one read: the counts ride in the header
                 counts = json.loads(f.metadata()["counts"])
-            tensors = load_file(str(path))
+                tensors = {name: f.get_tensor(name) for name in f.keys()}
             keys = {name: (name.split("/")[0], int(name.split("/")[1])) for name in tensors}
             return cls({keys[n]: v for n, v in tensors.items()}, {keys[n]: counts[n] for n in tensors})
         except (OSError, KeyError, ValueError, TypeError, IndexError, SafetensorError) as err:
