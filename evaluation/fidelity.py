@@ -126,12 +126,48 @@ def template_threshold(embeddings: np.ndarray, subjects: np.ndarray, split: np.n
     }
 
 
+def real_people_distinct(
+    probe_embeddings: np.ndarray,
+    probe_subjects: np.ndarray,
+    known_embeddings: np.ndarray,
+    known_subjects: np.ndarray,
+    threshold: float,
+) -> dict:
+    """The yardstick of `novelty_report`'s "distinct": how many REAL people pass the same test.
+
+    Each real subject's probe template (shaped like a novel person's: a few clips) is compared
+    with the templates of every OTHER known subject; it is distinct when none exceeds
+    `threshold`. At a FAR-1% threshold against K others, a real newcomer is expected to clash
+    with somebody in about 1 − 0.99^K of cases, so this is the rate a generator of people as
+    distinct as real ones would reach.
+
+    Also the similarity under which 95% of the real people are distinct (`threshold_95`): the
+    like-for-like threshold for asking whether novel people are as distinct as real ones.
+
+    Returns:
+        {"subjects", "distinct", "distinct_fraction", "known_subjects", "threshold_95"}.
+    """
+    probes, probe_names = subject_templates(probe_embeddings, probe_subjects)
+    known, known_names = subject_templates(known_embeddings, known_subjects)
+    sims = probes @ known.T
+    sims[np.asarray(probe_names)[:, None] == np.asarray(known_names)[None, :]] = -np.inf  # not oneself
+    distinct = sims.max(axis=1) < threshold
+    return {
+        "subjects": len(probe_names),
+        "distinct": int(distinct.sum()),
+        "distinct_fraction": round(float(distinct.mean()), 4),
+        "known_subjects": len(known_names),
+        "threshold_95": round(float(np.quantile(sims.max(axis=1), 0.95)), 5),
+    }
+
+
 def novelty_report(
     novel_embeddings: np.ndarray,
     novel_ids: np.ndarray,
     real_embeddings: np.ndarray,
     real_subjects: np.ndarray,
     threshold: float,
+    more_thresholds: dict[str, float] | None = None,
 ) -> dict:
     """Are novel identities nobody we know, and each consistently themselves?
 
@@ -139,6 +175,9 @@ def novelty_report(
     `threshold` (a template threshold at FAR 1%, `template_threshold`) to every real subject's
     template. Self-consistent: each novel clip, matched against the templates of all novel
     identities built from that identity's OTHER clips, retrieves its own identity at rank 1.
+
+    `more_thresholds` (name → similarity) count the distinct identities at other thresholds too
+    (`"distinct_at": {name: count}`), e.g. `real_people_distinct`'s `threshold_95`.
 
     Returns:
         {"identities", "distinct", "distinct_fraction", "self_rank1", "max_similarity_to_real": {...}}.
@@ -172,6 +211,11 @@ def novelty_report(
             "mean": round(float(nearest_real.mean()), 4),
             "max": round(float(nearest_real.max()), 4),
         },
+        **(
+            {"distinct_at": {k: int((nearest_real < v).sum()) for k, v in more_thresholds.items()}}
+            if more_thresholds
+            else {}
+        ),
     }
 
 

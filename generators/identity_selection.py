@@ -50,3 +50,17 @@ def identity_similarity(candidate_embeddings, targets: torch.Tensor, denoiser=No
         mean, scale = denoiser.identity_mean.float(), denoiser.identity_scale.float()
         a, b = (a - mean) * scale, (b - mean) * scale
     return torch.nn.functional.cosine_similarity(a, b, dim=-1)
+
+
+def nearest_known_similarity(candidate_embeddings, known, denoiser=None) -> torch.Tensor:
+    """Each candidate's highest cosine `[N]` to any of the `known` identities `[M, E]` (everyone
+    the studio knows: the people the generator trained on, a user's own), standardised as
+    `denoiser` does: the lower, the more the candidate is somebody new."""
+    a, b = normalize_identity(candidate_embeddings), normalize_identity(known)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"the conditioner reads {a.shape[1]} numbers per clip but the known people have {b.shape[1]}")
+    if denoiser is not None and getattr(denoiser.config, "standardize_identity", False):
+        mean, scale = denoiser.identity_mean.float(), denoiser.identity_scale.float()
+        a, b = (a - mean) * scale, (b - mean) * scale
+    a, b = torch.nn.functional.normalize(a, dim=-1), torch.nn.functional.normalize(b, dim=-1)
+    return (a @ b.T).max(dim=1).values

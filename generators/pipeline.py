@@ -36,7 +36,12 @@ from generators.denoiser import CONDITION_NAMES, GaitLatentDenoiser
 from generators.identity_bank import normalize_identity
 from generators.identity_guidance import ConditionerGuidance, check_scale
 from generators.identity_loss import ConditionerIdentityLoss
-from generators.identity_selection import candidate_seed, check_candidates, identity_similarity
+from generators.identity_selection import (
+    candidate_seed,
+    check_candidates,
+    identity_similarity,
+    nearest_known_similarity,
+)
 from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pipeline_folder
 from generators.sampling import DDIM_SPACING, GenerationCancelled
 
@@ -263,6 +268,7 @@ class GaitGenerationPipeline:
         cancel=None,
         candidates: int = 1,
         conditioner_guidance: float = 0.0,
+        known=None,
     ):
         """What to pass as `identity` to generate a new person consistently, given their embedding
         `[E]` (or several people's, `[N, E]`: a list comes back, drawn in one batch).
@@ -272,15 +278,23 @@ class GaitGenerationPipeline:
         returned, to be the reference of all their other clips, so every clip of the person
         reads the same body through the pathway that carries real people. A denoiser without
         one gets the embedding back. `view` is one angle or one per person; `latents` the first
-        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel`,
-        `candidates` (best of that many first clips, by the conditioner) and `conditioner_guidance`
-        as in `__call__`.
+        clips' starting noise (`[N, 30, latent_dim]`, default: drawn from `seed`); `cancel` and
+        `conditioner_guidance` as in `__call__`.
+
+        `candidates` first clips are drawn per person. With known people — the identity bank
+        (the people the generator trained on) and `known` (more embeddings `[M, E]`, e.g. a
+        user's own dataset) — the one the conditioner reads FARTHEST from all of them is kept,
+        so a new person is checked distinct before their other clips copy the first one; its
+        similarity is in `extra["nearest_known_similarity"]`. With nobody known, the candidate
+        closest to the embedding is kept (as `__call__` chooses). One candidate is the plain call.
         """
         if not self.denoiser.config.reference_frames:
             return embedding
         batch = np.asarray(embedding).ndim == 2
         embeddings = normalize_identity(embedding)
-        clips = self(
+        candidates = check_candidates(candidates)
+        known_people = self._known_people(known)
+        first = dict(
             identity=embeddings,
             view=view,
             clothing="normal",
@@ -288,14 +302,44 @@ class GaitGenerationPipeline:
             num_clips=len(embeddings),
             steps=steps,
             guidance=guidance,
-            seed=seed,
             subject="novel",
-            latents=latents,
             cancel=cancel,
-            candidates=candidates,
             conditioner_guidance=conditioner_guidance,
         )
+        if known_people is None or candidates == 1:
+            clips = self(**first, seed=seed, latents=latents, candidates=candidates)
+            return clips if batch else clips[0]
+        if self.conditioner is None:
+            raise ValueError(f"candidates={candidates} needs the pipeline's conditioner to read the first clips")
+        # candidate 0 is the plain call's first clip; the others from seeds of their own
+        drawn = [self(**first, seed=seed, latents=latents)]
+        drawn += [self(**first, seed=candidate_seed(seed, k)) for k in range(1, candidates)]
+        nearest = torch.stack(
+            [nearest_known_similarity(self.conditioner.embed(clips), known_people, self.denoiser) for clips in drawn]
+        )  # [candidates, N]
+        best = nearest.argmin(0).tolist()
+        clips = [drawn[k][i] for i, k in enumerate(best)]
+        for i, clip in enumerate(clips):
+            clip.extra.update(
+                candidates=candidates,
+                candidate=int(best[i]),
+                nearest_known_similarity=round(float(nearest[best[i], i]), 4),
+            )
         return clips if batch else clips[0]
+
+    def _known_people(self, known) -> torch.Tensor | None:
+        """Everyone a new person must differ from: the identity bank's people and `known`
+        (`[M, E]`), normalised; None when there is nobody."""
+        parts = [] if self.identity_bank is None else [normalize_identity(self.identity_bank.embeddings)]
+        if known is not None and len(known):
+            parts.append(normalize_identity(known))
+        if not parts:
+            return None
+        expected = self.denoiser.config.identity_dim
+        for part in parts:
+            if part.shape[1] != expected:
+                raise ValueError(f"known people have {part.shape[1]} numbers each, the denoiser expects {expected}")
+        return torch.cat(parts)
 
     # ---- sampling ------------------------------------------------------------------------
     def guided_prediction(

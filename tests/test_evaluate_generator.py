@@ -75,3 +75,22 @@ def test_best_of_two_with_a_reference_pathway_is_reported(tiny_benchmark, tmp_pa
     )  # fmt: skip
     assert json.loads(out.read_text()) == result
     assert result["sampler"]["candidates"] == 2 and result["novel_identities"]["identities"] == 2
+
+
+def test_the_novel_part_alone_reports_first_clips_checked_against_known_people(tiny_benchmark, tmp_path):
+    from generators import IdentityBank
+
+    pipeline, conditioner, judge, classifier = _tiny_models(reference_frames=3)
+    known = np.random.default_rng(0).standard_normal((2, pipeline.denoiser.config.identity_dim))
+    pipeline.identity_bank = IdentityBank(known.astype(np.float32), ["a", "b"])
+    out = tmp_path / "results.json"
+    result = evaluate_generator(
+        pipeline, tiny_benchmark, out, conditioner=conditioner, judge=judge, covariate_classifier=classifier,
+        steps=2, novel_identities=2, clips_per_novel=2, novel_candidates=2, parts=["novel"],
+    )  # fmt: skip
+    assert "identity_preservation" not in result and result["complete"]
+    novel = result["novel_identities"]
+    assert novel["identities"] == 2 and novel["first_clips_drawn"] == 2
+    assert -1 <= novel["first_clip_nearest_known_similarity_mean"] <= 1
+    with pytest.raises(ValueError, match="parts must be some of identity, novel, got novelty"):
+        evaluate_generator(pipeline, tiny_benchmark, out, conditioner=conditioner, judge=judge, parts=["novelty"])

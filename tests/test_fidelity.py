@@ -8,6 +8,7 @@ from evaluation.fidelity import (
     frechet_distance,
     frechet_report,
     novelty_report,
+    real_people_distinct,
     statistics_report,
     template_threshold,
 )
@@ -51,9 +52,28 @@ def test_template_threshold_and_novelty():
     away = np.zeros((10, 64))
     away[:, 32:] = rng.normal(size=(10, 32))  # orthogonal to every real person
     fresh, fresh_ids, _ = _clusters(rng, 10, 6, dim=64, spread=0.5, centres=away)
-    assert novelty_report(copies, copy_ids, real, ids, calib["threshold"])["distinct"] == 0
+    copied = novelty_report(
+        copies, copy_ids, real, ids, calib["threshold"], more_thresholds={"lax": 1.01, "none": -1.01}
+    )
+    assert copied["distinct"] == 0 and copied["distinct_at"] == {"lax": 10, "none": 0}
     report = novelty_report(fresh, fresh_ids, real, ids, calib["threshold"])
     assert report["distinct"] == 10 and report["self_rank1"] == 100.0
+
+
+def test_real_people_are_judged_distinct_from_everyone_but_themselves():
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 32))
+    centres[1] = centres[0] + 0.01  # two near-twins
+    emb, ids, _ = _clusters(rng, 6, 8, spread=0.05, centres=centres)
+    probe = np.tile(np.arange(8) < 3, 6)
+    result = real_people_distinct(emb[probe], ids[probe], emb[~probe], ids[~probe], threshold=0.99)
+    # each person's own gallery is left out; the twins clash with each other, the rest are distinct
+    assert {k: result[k] for k in ("subjects", "distinct", "known_subjects")} == {
+        "subjects": 6,
+        "distinct": 4,
+        "known_subjects": 6,
+    }
+    assert result["threshold_95"] > 0.99  # the twins set it
 
 
 def test_clip_statistics_of_a_known_box():

@@ -73,3 +73,25 @@ def test_candidates_without_an_identity_or_a_conditioner_are_refused(pipeline, r
 def test_a_conditioner_of_another_size_is_refused_by_its_numbers():
     with pytest.raises(ValueError, match="reads 2048 numbers per clip but the identities have 16"):
         identity_similarity(torch.randn(2, 2048), torch.randn(2, 16))
+
+
+def test_a_novel_persons_first_clip_is_the_candidate_farthest_from_everyone_known(pipeline):
+    from generators.identity_selection import nearest_known_similarity
+
+    embeddings, _ = pipeline.identity_bank.novel(2, seed=4)
+    plain = pipeline.novel_person(embeddings, seed=6, steps=4)
+    assert all("nearest_known_similarity" not in c.extra for c in plain)  # one draw: the plain call
+    known = pipeline.identity_bank.embeddings
+    best = pipeline.novel_person(embeddings, seed=6, steps=4, candidates=3)
+    nearest = nearest_known_similarity(pipeline.conditioner.embed(best), known, pipeline.denoiser).numpy()
+    reported = np.array([c.extra["nearest_known_similarity"] for c in best])
+    np.testing.assert_allclose(nearest, reported, atol=2e-3)  # the figure is the kept clip's own
+    before = nearest_known_similarity(pipeline.conditioner.embed(plain), known, pipeline.denoiser).numpy()
+    assert (reported <= before + 2e-3).all()  # never closer to a known person than the plain call
+    for clip, first in zip(best, plain):
+        assert clip.extra["candidates"] == 3
+        if clip.extra["candidate"] == 0:
+            assert np.array_equal(clip.frames, first.frames)
+    # a user's own people count as known too; of another size they are refused by both sizes
+    with pytest.raises(ValueError, match="known people have 16 numbers each, the denoiser expects 2048"):
+        pipeline.novel_person(embeddings, seed=6, steps=4, candidates=2, known=np.ones((3, 16), np.float32))

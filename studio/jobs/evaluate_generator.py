@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,13 @@ import numpy as np
 import torch
 
 from evaluation.covariates import covariate_accuracy
-from evaluation.fidelity import frechet_report, novelty_report, statistics_report, template_threshold
+from evaluation.fidelity import (
+    frechet_report,
+    novelty_report,
+    real_people_distinct,
+    statistics_report,
+    template_threshold,
+)
 from evaluation.protocols import CASIA_B_GALLERY, CasiaBProtocol
 from gaitdata import GaitSequence, Partition, load_opengait, read_partition
 from gaitdata.atomic import atomic_write_text
@@ -37,6 +44,7 @@ from studio.jobs.synthesize import IDENTITY_NOISE
 
 logger = logging.getLogger(__name__)
 
+PARTS = ("identity", "novel")
 GENERATED_SUFFIX = "gen"  # generated clips are labelled `nm-gen`, `bg-gen`, `cl-gen`
 
 
@@ -118,6 +126,8 @@ def evaluate_generator(
     identity_noise: float = IDENTITY_NOISE,
     candidates: int = 1,
     conditioner_guidance: float = 0.0,
+    novel_candidates: int | None = None,
+    parts: Sequence[str] = PARTS,
 ) -> dict:
     """Measure every generator target and write them as JSON to `out_path`.
 
@@ -137,12 +147,19 @@ def evaluate_generator(
             reads as closest to the person (`generators.identity_selection`); the judge scores.
         conditioner_guidance: steer each clip toward the person along the conditioner's gradient
             (`generators.identity_guidance`; 0 = off); the judge scores.
+        novel_candidates: first clips drawn per novel person, the one the conditioner reads
+            farthest from the people the generator knows kept (`novel_person`; default `candidates`).
+        parts: "identity" (identity preservation, covariate control, naturalness) and / or
+            "novel" (novel identities).
 
     The figures measured so far are written to `out_path` after each stage (`"complete": false`
     until the last), so a run stopped late still leaves its identity figures.
     """
     import recognizers
 
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise ValueError(f"parts must be some of {', '.join(PARTS)}, got {', '.join(parts) or 'none'}")
     started = time.time()
     conditioner = conditioner or recognizers.load_conditioner()
     judge = judge or recognizers.load_judge()
@@ -160,51 +177,10 @@ def evaluate_generator(
     is_gallery, is_probe = real.is_gallery, ~real.is_gallery
     sampler = _Sampler(pipeline, steps, guidance, identity_guidance, candidates, conditioner_guidance)
 
-    # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
-    references = {}
-    for subject in part.test:
-        clips = [s for s in real.sequences if s.subject == subject and s.condition == reference_condition]
-        if clips:
-            references[subject] = clips[int(rng.integers(len(clips)))]
-    if pipeline.denoiser.config.reference_frames:
-        identities = dict(references)  # the clip itself: embedding and reference tokens
-    else:
-        identities = dict(zip(references, conditioner.embed(list(references.values()), bf16=True), strict=True))
-    requests = [
-        {"identity": identities[s], "view": v, "kind": kind, "subject": s}
-        for s, ref in references.items()
-        for kind in CONDITION_COVARIATES
-        for v in real.views
-        if v != ref.view
-    ]
-    t0 = time.time()
-    generated = sampler.generate(requests, seed)
-    generation_seconds = time.time() - t0
-    for seq, r in zip(generated, requests, strict=True):
-        seq.condition = f"{r['kind']}-{GENERATED_SUFFIX}"
-    gen_emb = judge.embed(generated, bf16=True, progress=True)
-    gen_labels = _labels(generated)
-
-    # 3. identity preservation: generated probes against the REAL gallery
-    protocol = CasiaBProtocol(probe_conditions={k.upper(): (f"{k}-{GENERATED_SUFFIX}",) for k in CONDITION_COVARIATES})
-    both = np.concatenate([real.embeddings[is_gallery], gen_emb])
-    both_labels = {k: np.concatenate([real.labels[k][is_gallery], gen_labels[k]]) for k in real.labels}
-    gen_result = protocol.evaluate(both, both_labels)
-    identity = {
-        name: {
-            "generated_rank1": round(gen_result.mean[name], 2),
-            "real_rank1": round(real_result.mean[name], 2),
-            "ratio": round(gen_result.mean[name] / max(real_result.mean[name], 1e-9), 3),
-        }
-        for name in gen_result.mean
-    }
-
     result = {
         "data": str(data),
         "complete": False,
-        "test_subjects": len(references),
-        "reference_condition": reference_condition,
-        "generated_clips": len(generated),
+        "parts": list(parts),
         "sampler": {
             "scheduler": type(pipeline.scheduler).__name__,
             "steps": steps,
@@ -212,40 +188,93 @@ def evaluate_generator(
             "identity_guidance": identity_guidance,
             "candidates": candidates,
             "conditioner_guidance": conditioner_guidance,
+            "novel_candidates": candidates if novel_candidates is None else novel_candidates,
         },
-        "identity_preservation": identity,
-        "generation_seconds": round(generation_seconds, 1),
-        "generation_clips_per_second": round(len(generated) / generation_seconds, 2),
     }
-    atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
+    if "identity" in parts:
+        # 2. one reference clip per subject (a random view of `reference_condition`) → generation requests
+        references = {}
+        for subject in part.test:
+            clips = [s for s in real.sequences if s.subject == subject and s.condition == reference_condition]
+            if clips:
+                references[subject] = clips[int(rng.integers(len(clips)))]
+        if pipeline.denoiser.config.reference_frames:
+            identities = dict(references)  # the clip itself: embedding and reference tokens
+        else:
+            identities = dict(zip(references, conditioner.embed(list(references.values()), bf16=True), strict=True))
+        requests = [
+            {"identity": identities[s], "view": v, "kind": kind, "subject": s}
+            for s, ref in references.items()
+            for kind in CONDITION_COVARIATES
+            for v in real.views
+            if v != ref.view
+        ]
+        t0 = time.time()
+        generated = sampler.generate(requests, seed)
+        generation_seconds = time.time() - t0
+        for seq, r in zip(generated, requests, strict=True):
+            seq.condition = f"{r['kind']}-{GENERATED_SUFFIX}"
+        gen_emb = judge.embed(generated, bf16=True, progress=True)
+        gen_labels = _labels(generated)
 
-    # 4. covariate control, 5. naturalness
-    covariates = covariate_accuracy(
-        covariate_classifier.predict(gen_emb), gen_labels["condition"], gen_labels["view"], covariate_classifier.config
-    )
-    real_covariates = covariate_accuracy(
-        covariate_classifier.predict(real.embeddings[is_probe]),
-        real.labels["condition"][is_probe],
-        real.labels["view"][is_probe],
-        covariate_classifier.config,
-    )
-    naturalness = {
-        "frechet": frechet_report(real.embeddings[is_probe], gen_emb, seed=seed),
-        "statistics": statistics_report(
-            [s.frames for s, p in zip(real.sequences, is_probe, strict=True) if p], [s.frames for s in generated]
-        ),
-    }
-    result.update(
-        covariate_control=covariates,
-        covariate_classifier_on_real_probes=real_covariates,
-        naturalness=naturalness,
-    )
-    atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
+        # 3. identity preservation: generated probes against the REAL gallery
+        protocol = CasiaBProtocol(
+            probe_conditions={k.upper(): (f"{k}-{GENERATED_SUFFIX}",) for k in CONDITION_COVARIATES}
+        )
+        both = np.concatenate([real.embeddings[is_gallery], gen_emb])
+        both_labels = {k: np.concatenate([real.labels[k][is_gallery], gen_labels[k]]) for k in real.labels}
+        gen_result = protocol.evaluate(both, both_labels)
+        identity = {
+            name: {
+                "generated_rank1": round(gen_result.mean[name], 2),
+                "real_rank1": round(real_result.mean[name], 2),
+                "ratio": round(gen_result.mean[name] / max(real_result.mean[name], 1e-9), 3),
+            }
+            for name in gen_result.mean
+        }
+
+        result.update(
+            test_subjects=len(references),
+            reference_condition=reference_condition,
+            generated_clips=len(generated),
+            identity_preservation=identity,
+            generation_seconds=round(generation_seconds, 1),
+            generation_clips_per_second=round(len(generated) / generation_seconds, 2),
+        )
+        atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
+
+        # 4. covariate control, 5. naturalness
+        covariates = covariate_accuracy(
+            covariate_classifier.predict(gen_emb),
+            gen_labels["condition"],
+            gen_labels["view"],
+            covariate_classifier.config,
+        )
+        real_covariates = covariate_accuracy(
+            covariate_classifier.predict(real.embeddings[is_probe]),
+            real.labels["condition"][is_probe],
+            real.labels["view"][is_probe],
+            covariate_classifier.config,
+        )
+        naturalness = {
+            "frechet": frechet_report(real.embeddings[is_probe], gen_emb, seed=seed),
+            "statistics": statistics_report(
+                [s.frames for s, p in zip(real.sequences, is_probe, strict=True) if p], [s.frames for s in generated]
+            ),
+        }
+        result.update(
+            covariate_control=covariates,
+            covariate_classifier_on_real_probes=real_covariates,
+            naturalness=naturalness,
+        )
+        atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
 
     # 6. novel identities: made in the conditioner's space, judged in the judge's
-    result["novel_identities"] = _novel_identity_check(
-        sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed, identity_noise
-    )
+    if "novel" in parts:
+        first_clips = candidates if novel_candidates is None else novel_candidates
+        result["novel_identities"] = _novel_identity_check(
+            sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed, identity_noise, first_clips
+        )
     result.update(complete=True, seconds=round(time.time() - started, 1))
     atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
     return result
@@ -260,6 +289,7 @@ def _novel_identity_check(
     clips_per_identity: int,
     seed: int,
     identity_noise: float,
+    first_clips: int,
 ) -> dict:
     rng = np.random.default_rng(seed + 1)
     # the bank holds the TRAINING subjects in the conditioner's space
@@ -272,7 +302,7 @@ def _novel_identity_check(
         seed + 3,
         sampler.steps,
         sampler.guidance,
-        candidates=sampler.candidates,
+        candidates=first_clips,
         conditioner_guidance=sampler.conditioner_guidance,
     )  # one per embedding
     requests = [
@@ -303,9 +333,27 @@ def _novel_identity_check(
     calib_emb = np.concatenate([real.embeddings[chosen], real.embeddings[gallery]])
     calib_subjects = np.concatenate([subjects[chosen], subjects[gallery]])
     threshold = template_threshold(calib_emb, calib_subjects, np.arange(len(calib_emb)) < len(chosen))
-    report = novelty_report(novel_emb, [r["subject"] for r in requests], all_emb, all_subjects, threshold["threshold"])
+    # the same test for real people: each test subject's probe template against everyone else
+    real_baseline = real_people_distinct(
+        real.embeddings[chosen], subjects[chosen], all_emb, all_subjects, threshold["threshold"]
+    )
+    report = novelty_report(
+        novel_emb,
+        [r["subject"] for r in requests],
+        all_emb,
+        all_subjects,
+        threshold["threshold"],
+        more_thresholds={"real_people_95": real_baseline["threshold_95"]},
+    )
     report["template_threshold"] = threshold
+    report["real_people_distinct"] = real_baseline
     report["clips_per_identity"] = clips_per_identity
     report["identity_noise"] = identity_noise
     report["bank_nearest_similarity_mean"] = round(float(np.mean([i["nearest_similarity"] for i in info])), 4)
+    report["first_clips_drawn"] = first_clips
+    known = [
+        p.extra["nearest_known_similarity"] for p in people if "nearest_known_similarity" in getattr(p, "extra", {})
+    ]
+    if known:  # the conditioner's reading of the kept first clips against the people it knows
+        report["first_clip_nearest_known_similarity_mean"] = round(float(np.mean(known)), 4)
     return report
