@@ -69,10 +69,19 @@ def count_flops(pipe: GaitGenerationPipeline, clips: int, steps: int, guidance: 
     return counter.get_total_flops()
 
 
-def time_generation(pipe, clips: int, steps: int, guidance: float, bf16: bool) -> float:
+def count_steered_flops(pipe: GaitGenerationPipeline, clips: int, steps: int, guidance: float, steering: float):
+    """FLOPs of one steered call (denoising, the conditioner's forward and backward pass per steered
+    step, decoding), everything a user's call does."""
+    with FlopCounterMode(display=False) as counter:
+        pipe(identity=identity_for(pipe), guidance=guidance, view=90, seed=0, num_clips=clips, steps=steps,
+             conditioner_guidance=steering)  # fmt: skip
+    return counter.get_total_flops()
+
+
+def time_generation(pipe, clips: int, steps: int, guidance: float, bf16: bool, steering: float = 0.0) -> float:
     """Seconds for `clips` clips of one person from one clip of them (its embedding taken once, included)."""
     identity = identity_for(pipe)
-    kwargs = dict(identity=identity, guidance=guidance, view=90, seed=0)
+    kwargs = dict(identity=identity, guidance=guidance, view=90, seed=0, conditioner_guidance=steering)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         pipe(num_clips=2, steps=2, **kwargs)  # warm-up
         start = time.perf_counter()
@@ -121,6 +130,12 @@ def main() -> None:
     parser.add_argument("--guidance", type=float, default=2.0)
     parser.add_argument("--no-baseline", action="store_true", help="skip the UNet3D baseline")
     parser.add_argument("--compare", help="another pipeline folder timed in the same run (e.g. the previous generator)")
+    parser.add_argument(
+        "--conditioner-guidance",
+        type=float,
+        default=0.2,
+        help="also time steered generation (bf16) at this scale, as the identity figures are made; 0 = skip (0.2)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     pipe, source = load_pipeline(args.weights)
@@ -143,6 +158,18 @@ def main() -> None:
         result[f"gflops_per_s_{name}"] = round(flops * args.clips / seconds / 1e9, 1)
         peak = result[f"sgemm_peak_gflops_{name}"]
         result[f"share_of_peak_{name}"] = round(result[f"gflops_per_s_{name}"] / peak, 3)
+    if args.conditioner_guidance and pipe.denoiser.config.reference_frames:
+        steered_flops = count_steered_flops(pipe, 2, args.steps, args.guidance, args.conditioner_guidance) / 2
+        seconds = time_generation(pipe, args.clips, args.steps, args.guidance, True, args.conditioner_guidance)
+        gflops = steered_flops * args.clips / seconds / 1e9
+        result["steered_bf16"] = {
+            "conditioner_guidance": args.conditioner_guidance,
+            "clips_per_s": round(args.clips / seconds, 2),
+            "gflop_per_clip": round(steered_flops / 1e9, 2),
+            "gflops_per_s": round(gflops, 1),
+            "share_of_peak": round(gflops / result["sgemm_peak_gflops_bf16"], 3),
+            "vs_plain_bf16": round(args.clips / seconds / result["clips_per_s_bf16"], 3),
+        }
     if args.compare:
         other, _ = load_pipeline(args.compare)
         seconds = time_generation(other, args.clips, args.steps, args.guidance, True)

@@ -119,6 +119,13 @@ class GaitGenerationPipeline:
             raise ValueError(f"identity embedding has {embedding.shape[1]} numbers, the denoiser expects {expected}")
         return embedding
 
+    def identity_statistics(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The denoiser's per-dimension `(mean, scale)` of its identity input (`IdentityBank.novel`'s
+        `standardization`); None when it takes embeddings as they are."""
+        if not getattr(self.denoiser.config, "standardize_identity", False):
+            return None
+        return self.denoiser.identity_mean.float().numpy(), self.denoiser.identity_scale.float().numpy()
+
     @staticmethod
     def _reference_covariates(identity, n: int) -> list[dict | None]:
         """The covariates each of `n` clips' identity was read under: its reference clip's

@@ -331,3 +331,35 @@ def test_editor_inverts_with_the_bundled_samplers_linspace_spacing():
     clip.frames[:, 10:60, 26:38] = 255
     edited = GaitEditor(pipeline).edit(clip, clothing="coat", strength=0.5, steps=4)
     assert edited.frames.shape == clip.frames.shape and edited.condition == "cl-01"
+
+
+def test_eval_editor_runs_each_edit_kind_at_its_own_setting(tiny_benchmark, tiny_editor, tmp_path):
+    from generators.settings import EditSettings
+
+    classifier = CovariateClassifier(in_channels=8, parts_num=62, part_channels=4, hidden=8).eval()
+    per_change = {
+        "carrying": EditSettings(strength=0.5, steps=2, guidance=3.0),
+        "clothing": EditSettings(strength=0.7, steps=3, guidance=1.5),
+        "view": EditSettings(strength=0.9, steps=2, guidance=2.0),
+    }
+    result = evaluate_editor(
+        tiny_benchmark, tmp_path / "r.json", editor=tiny_editor, covariate_classifier=classifier, subjects=2,
+        views=["090"], steps=2, parts=["edit"], progress=False, edit_settings=per_change,
+    )  # fmt: skip
+    for kind, change in (("BG", "carrying"), ("CL", "clothing"), ("VIEW", "view")):
+        used = result["edit"][kind]["settings"]
+        want = per_change[change]
+        assert (used["strength"], used["steps"], used["guidance"]) == (want.strength, want.steps, want.guidance)
+    assert result["settings"]["edit_settings_per_change"]["clothing"]["strength"] == 0.7
+    assert "CL: strength 0.7, guidance 1.5" in format_editor_report(result)
+
+
+def test_faithful_settings_of_an_edit_follow_what_it_changes():
+    from generators.settings import FAITHFUL_EDITS, faithful_edit
+
+    assert faithful_edit(carrying="bag") == FAITHFUL_EDITS["carrying"]
+    both = faithful_edit(view=54, clothing="coat")
+    assert both.guidance == max(FAITHFUL_EDITS["view"].guidance, FAITHFUL_EDITS["clothing"].guidance)
+    assert both.conditioner_guidance > 0  # faithful edits are steered toward their source
+    with pytest.raises(ValueError, match="nothing to edit"):
+        faithful_edit()

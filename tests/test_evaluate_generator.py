@@ -92,5 +92,7 @@ def test_the_novel_part_alone_reports_first_clips_checked_against_known_people(t
     novel = result["novel_identities"]
     assert novel["identities"] == 2 and novel["first_clips_drawn"] == 2
     assert -1 <= novel["first_clip_nearest_known_similarity_mean"] <= 1
+    assert novel["frechet"]["other_real_people_vs_real"] > 0 and novel["frechet"]["ratio_to_other_people"] > 0
+    assert 0 <= novel["distinct_at"]["real_people_95"] <= 2 and novel["real_people_distinct"]["subjects"] > 1
     with pytest.raises(ValueError, match="parts must be some of identity, novel, got novelty"):
         evaluate_generator(pipeline, tiny_benchmark, out, conditioner=conditioner, judge=judge, parts=["novelty"])

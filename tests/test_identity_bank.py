@@ -32,6 +32,26 @@ def test_novel_identities_are_seeded_and_kept_away_from_everyone(bank):
     assert bank.similarity(a).max(axis=1).mean() < bank.similarity(plain).max(axis=1).mean()
 
 
+def test_novel_identities_made_in_a_standardised_space_keep_away_there():
+    # raw embeddings share one large direction (as walker embeddings do, cosine ~0.97): people
+    # differ only in small per-dimension offsets, which standardising brings out
+    rng = np.random.default_rng(4)
+    common = np.full(32, 5.0)
+    people = common + rng.normal(size=(12, 32)) * np.linspace(0.05, 0.5, 32)
+    bank = IdentityBank(people, [f"{i:02d}" for i in range(12)])
+    mean, scale = bank.embeddings.mean(0), 1 / bank.embeddings.std(0)
+    novel, info = bank.novel(10, seed=3, parents=(2, 2), standardization=(mean, scale))
+    assert novel.shape == (10, 32) and np.allclose(np.linalg.norm(novel, axis=1), 1, atol=1e-5)
+    assert (novel @ bank.embeddings.T).min() > 0.9  # still in the raw space's crowd of people ...
+    z = lambda x: (x - mean) * scale / np.linalg.norm((x - mean) * scale, axis=1, keepdims=True)  # noqa: E731
+    standardised = (z(novel) @ z(bank.embeddings).T).max(1)
+    np.testing.assert_allclose(standardised, [i["nearest_similarity"] for i in info], atol=1e-3)
+    plain, _ = bank.novel(10, seed=3, parents=(2, 2), push=0.0, standardization=(mean, scale))
+    assert standardised.mean() < (z(plain) @ z(bank.embeddings).T).max(1).mean()  # ... but pushed from each
+    with pytest.raises(ValueError, match="standardization has 8 / 8 numbers, the identities 32"):
+        bank.novel(1, standardization=(np.zeros(8), np.ones(8)))
+
+
 def test_excluded_embeddings_are_avoided_too(bank):
     source = bank.embeddings[0] + 0.01
     novel, _ = bank.novel(5, seed=2, max_similarity=0.8, exclude=source[None])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generators.settings import ANONYMIZE, EDIT, METHODS
+from generators.settings import ANONYMIZE, EDIT, FAITHFUL_EDITS, METHODS
 
 NAME = "eval-editor"
 HELP = "identity, attribute and motion kept by edits; identity left by the anonymizer vs baselines (judge-scored)"
@@ -50,6 +50,12 @@ def add_arguments(parser):
         default=EDIT.conditioner_guidance,
         help="steer each edit toward its source person along the conditioner's gradient (never the judge's);"
         f" 0 = off (default {EDIT.conditioner_guidance})",
+    )
+    parser.add_argument(
+        "--faithful",
+        action="store_true",
+        help="each edit kind at its own steered setting (generators.settings.FAITHFUL_EDITS), instead of"
+        " --edit-strength / --guidance / --edit-conditioner-guidance",
     )
     parser.add_argument(
         "--weights", help="generator pipeline folder or bundled name to evaluate (default: the bundled one)"
@@ -109,4 +115,5 @@ def _evaluate(args, load_editor, evaluate_editor) -> dict:
         parts=args.parts,
         progress=not args.no_progress,
         edit_conditioner_guidance=args.edit_conditioner_guidance,
+        edit_settings=FAITHFUL_EDITS if args.faithful else None,
     )

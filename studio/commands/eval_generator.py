@@ -41,6 +41,11 @@ def add_arguments(parser):
         " person the generator knows (default: --candidates)",
     )
     parser.add_argument(
+        "--novel-push",
+        type=float,
+        help="how far novel identities are pushed from the people they resemble (default: the bank's)",
+    )
+    parser.add_argument(
         "--parts",
         type=lambda text: [p for p in text.split(",") if p],
         default=["identity", "novel"],
@@ -75,6 +80,7 @@ def run(args) -> int:
             candidates=args.candidates,
             conditioner_guidance=args.conditioner_guidance,
             novel_candidates=args.novel_candidates,
+            novel_push=args.novel_push,
             parts=args.parts,
         )
     for name, row in result.get("identity_preservation", {}).items():

@@ -20,9 +20,27 @@ logger = logging.getLogger(__name__)
 # edit kind → the editor's arguments (VIEW's target is per source), its probe label, the real
 # probes it is compared with, and the covariate head that must read the requested attribute
 EDITS = {
-    "BG": {"args": {"carrying": "bag"}, "label": "bg-edit", "real": CASIA_B_PROBES["BG"], "head": "carrying"},
-    "CL": {"args": {"clothing": "coat"}, "label": "cl-edit", "real": CASIA_B_PROBES["CL"], "head": "clothing"},
-    "VIEW": {"args": {}, "label": "nm-edit", "real": CASIA_B_PROBES["NM"], "head": "view_within_tolerance"},
+    "BG": {
+        "args": {"carrying": "bag"},
+        "label": "bg-edit",
+        "real": CASIA_B_PROBES["BG"],
+        "head": "carrying",
+        "change": "carrying",
+    },
+    "CL": {
+        "args": {"clothing": "coat"},
+        "label": "cl-edit",
+        "real": CASIA_B_PROBES["CL"],
+        "head": "clothing",
+        "change": "clothing",
+    },
+    "VIEW": {
+        "args": {},
+        "label": "nm-edit",
+        "real": CASIA_B_PROBES["NM"],
+        "head": "view_within_tolerance",
+        "change": "view",
+    },
 }
 
 

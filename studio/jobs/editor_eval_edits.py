@@ -22,21 +22,42 @@ from studio.jobs.editor_eval_common import (
 
 
 def _evaluate_edits(
-    split: _RealSplit, editor, target_of, target_pairs, strength, steps, guidance, method, seed, progress
+    split: _RealSplit,
+    editor,
+    target_of,
+    target_pairs,
+    strength,
+    steps,
+    guidance,
+    method,
+    seed,
+    progress,
+    per_change: dict | None = None,
 ):
     """Edit every source to BG, CL and VIEW; identity, requested attribute and motion of each kind.
 
-    `guidance`: (covariate scale, identity scale or None, conditioner guidance toward the source)."""
-    guidance, identity_guidance, conditioner_guidance = guidance
+    `guidance`: (covariate scale, identity scale or None, conditioner guidance toward the source).
+    `per_change`: `EditSettings` by what an edit changes ("carrying", "clothing", "view",
+    e.g. `generators.settings.FAITHFUL_EDITS`), used instead of the arguments for that kind."""
+    base = (strength, steps, *guidance)
     metric = split.calibration["metric"]
     gal_emb, gal_labels = split.gallery
     sources = split.sources
     edited: dict[str, list[GaitSequence]] = {kind: [] for kind in EDITS}
     motion_rows: dict[str, list[dict]] = {kind: [] for kind in EDITS}
     seconds = 0.0
+    used: dict[str, dict] = {}
     seeds = [seed + i for i in range(len(sources))]
     for kind, spec in _bar(list(EDITS.items()), progress, "edit"):
         args = {"view": [target_of[(s.subject, s.view)] for s in sources]} if kind == "VIEW" else spec["args"]
+        chosen = None if per_change is None else per_change[spec["change"]]
+        strength, steps, guidance, identity_guidance, conditioner_guidance = (
+            base
+            if chosen is None
+            else (chosen.strength, chosen.steps, chosen.guidance, chosen.identity_guidance, chosen.conditioner_guidance)
+        )
+        used[kind] = {"strength": strength, "steps": steps, "guidance": guidance,
+                      "identity_guidance": identity_guidance, "conditioner_guidance": conditioner_guidance}  # fmt: skip
         t0 = time.perf_counter()
         outs = editor.edit_many(
             sources,
@@ -78,6 +99,7 @@ def _evaluate_edits(
         )
         out[kind] = {
             "clips": len(edited[kind]),
+            "settings": used[kind],
             "identity": {
                 "edited_rank1": _round(generated, 2),
                 "real_rank1": _round(reference[kind], 2),

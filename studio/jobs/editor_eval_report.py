@@ -64,6 +64,13 @@ def _format_edit(edit: dict) -> list[str]:
             f"{_fmt(m['motion_kept']):>7}"
         )
     lines.append("(cadence error and phase error: medians; phase in fractions of a step; kept: both within tolerance)")
+    settings = {kind: edit[kind].get("settings") for kind in EDITS}
+    if len({str(v) for v in settings.values()}) > 1:  # each kind at its own setting (--faithful)
+        for kind, used in settings.items():
+            lines.append(
+                f"  {kind}: strength {used['strength']}, guidance {used['guidance']}, "
+                f"steering {used['conditioner_guidance']}, {used['steps']} steps"
+            )
     return lines
 
 

@@ -128,6 +128,7 @@ def evaluate_editor(
     progress: bool = True,
     attackers: dict | None = None,
     edit_conditioner_guidance: float = EDIT.conditioner_guidance,
+    edit_settings: dict | None = None,
 ) -> dict:
     """Measure every editor and anonymizer target and write them as JSON to `out_path`.
 
@@ -155,6 +156,8 @@ def evaluate_editor(
             GEINet attacker (`recognizers.load_attacker()`), none when it is not installed.
         edit_conditioner_guidance: steer each edit toward its source person along the
             conditioner's gradient (`generators.identity_guidance`; 0 = off); the judge scores.
+        edit_settings: `EditSettings` per change ("carrying", "clothing", "view"), each edit kind
+            run at its own (e.g. `generators.settings.FAITHFUL_EDITS`); None: the arguments above.
 
     Returns:
         The results dict (also written): settings, `"edit"`, `"anonymize"`, `"targets"`, timings.
@@ -246,6 +249,7 @@ def evaluate_editor(
             edit_method,
             seed,
             progress,
+            edit_settings,
         )
     if "anonymize" in parts:
         null = _other_people(data, part.train, pool, views_per_subject, probe_condition, len(test), judge)
@@ -285,6 +289,9 @@ def evaluate_editor(
             "guidance": guidance,
             "identity_guidance": identity_guidance,
             "edit_conditioner_guidance": edit_conditioner_guidance,
+            "edit_settings_per_change": None
+            if edit_settings is None
+            else {k: v.to_dict() for k, v in edit_settings.items()},
             "edit_method": edit_method,
             "anonymize_method": anonymize_method,
             "max_attempts": max_attempts,

@@ -38,7 +38,7 @@ from gaitdata import GaitSequence, Partition, load_opengait, read_partition
 from gaitdata.atomic import atomic_write_text
 from gaitdata.casia_b import CONDITIONS
 from generators.conditions import CONDITION_COVARIATES
-from generators.identity_bank import IdentityBank
+from generators.identity_bank import NOVEL_PUSH, IdentityBank
 from generators.pipeline import GaitGenerationPipeline
 from studio.jobs.synthesize import IDENTITY_NOISE
 
@@ -127,6 +127,7 @@ def evaluate_generator(
     candidates: int = 1,
     conditioner_guidance: float = 0.0,
     novel_candidates: int | None = None,
+    novel_push: float | None = None,
     parts: Sequence[str] = PARTS,
 ) -> dict:
     """Measure every generator target and write them as JSON to `out_path`.
@@ -149,6 +150,8 @@ def evaluate_generator(
             (`generators.identity_guidance`; 0 = off); the judge scores.
         novel_candidates: first clips drawn per novel person, the one the conditioner reads
             farthest from the people the generator knows kept (`novel_person`; default `candidates`).
+        novel_push: how far novel identities are pushed from the people they resemble
+            (`IdentityBank.novel`; default the bank's `NOVEL_PUSH`).
         parts: "identity" (identity preservation, covariate control, naturalness) and / or
             "novel" (novel identities).
 
@@ -189,6 +192,7 @@ def evaluate_generator(
             "candidates": candidates,
             "conditioner_guidance": conditioner_guidance,
             "novel_candidates": candidates if novel_candidates is None else novel_candidates,
+            "novel_push": NOVEL_PUSH if novel_push is None else novel_push,
         },
     }
     if "identity" in parts:
@@ -272,8 +276,18 @@ def evaluate_generator(
     # 6. novel identities: made in the conditioner's space, judged in the judge's
     if "novel" in parts:
         first_clips = candidates if novel_candidates is None else novel_candidates
+        push = NOVEL_PUSH if novel_push is None else novel_push
         result["novel_identities"] = _novel_identity_check(
-            sampler, conditioner, judge, real, novel_identities, clips_per_novel, seed, identity_noise, first_clips
+            sampler,
+            conditioner,
+            judge,
+            real,
+            novel_identities,
+            clips_per_novel,
+            seed,
+            identity_noise,
+            first_clips,
+            push,
         )
     result.update(complete=True, seconds=round(time.time() - started, 1))
     atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
@@ -290,12 +304,13 @@ def _novel_identity_check(
     seed: int,
     identity_noise: float,
     first_clips: int,
+    push: float,
 ) -> dict:
     rng = np.random.default_rng(seed + 1)
     # the bank holds the TRAINING subjects in the conditioner's space
     train, _ = load_opengait(real.data, subjects=real.partition.train, conditions=list(CASIA_B_GALLERY))
     bank = IdentityBank.from_embeddings(conditioner.embed(train, bf16=True, progress=True), [s.subject for s in train])
-    embeddings, info = bank.novel(count, seed=seed)
+    embeddings, info = bank.novel(count, seed=seed, push=push)
     pipe = sampler.pipeline
     people = pipe.novel_person(
         embeddings,
@@ -318,7 +333,8 @@ def _novel_identity_check(
     novel_emb = judge.embed(sampler.generate(requests, seed + 2, latents), bf16=True, progress=True)
     # real templates: every subject's gallery, train and test alike (the generator saw the former)
     gallery = real.is_gallery
-    all_emb = np.concatenate([judge.embed(train, bf16=True, progress=True), real.embeddings[gallery]])
+    train_emb = judge.embed(train, bf16=True, progress=True)
+    all_emb = np.concatenate([train_emb, real.embeddings[gallery]])
     all_subjects = np.concatenate([[s.subject for s in train], real.labels["subject"][gallery]])
     # threshold at FAR 1% between templates shaped like the test: a few probe clips vs a gallery
     subjects, conditions = real.labels["subject"], real.labels["condition"].astype(str)
@@ -347,6 +363,17 @@ def _novel_identity_check(
     )
     report["template_threshold"] = threshold
     report["real_people_distinct"] = real_baseline
+    # do novel people look like people? Fréchet of judge features against the test subjects' NM
+    # probes, beside the same distance for OTHER real people (the training subjects' NM clips)
+    novel_frechet = frechet_report(real.embeddings[probe_rows], novel_emb, seed=seed)
+    other_people = frechet_report(real.embeddings[probe_rows], train_emb, seed=seed)
+    report["frechet"] = {
+        "novel_vs_real": novel_frechet["generated_vs_real"],
+        "other_real_people_vs_real": other_people["generated_vs_real"],
+        "ratio_to_other_people": round(
+            novel_frechet["generated_vs_real"] / max(other_people["generated_vs_real"], 1e-12), 3
+        ),
+    }
     report["clips_per_identity"] = clips_per_identity
     report["identity_noise"] = identity_noise
     report["bank_nearest_similarity_mean"] = round(float(np.mean([i["nearest_similarity"] for i in info])), 4)
