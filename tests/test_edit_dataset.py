@@ -310,3 +310,22 @@ def test_an_empty_clip_is_skipped_and_counted_not_fatal(editor, walkers, tmp_pat
     assert manifest["counts"]["skipped"] == 1 and manifest["counts"]["written"] >= 1
     (row,) = manifest["skipped"]
     assert row["source"] == "001/nm-01/090" and row["reason"].startswith("empty: no body in its frames")
+
+
+def test_cli_faithful_edits_take_the_measured_setting_of_their_change(editor, walkers, tmp_path, monkeypatch):
+    from generators import settings
+
+    monkeypatch.setattr(batch, "load_editor", lambda with_judge=True: editor)
+    measured = settings.EditSettings(strength=0.8, steps=STEPS, guidance=5.0, conditioner_guidance=0.2)
+    monkeypatch.setitem(settings.FAITHFUL_EDITS, "carrying", measured)
+    clip = walkers / "003" / "nm-01" / "000" / "000.pkl"
+    out = tmp_path / "faithful"
+    assert main(["edit", str(clip), "--out", str(out), "--carrying", "bag", "--faithful", "--no-progress"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    used = {k: manifest["settings"][k] for k in ("strength", "steps", "guidance", "conditioner_guidance")}
+    assert used == {"strength": 0.8, "steps": STEPS, "guidance": 5.0, "conditioner_guidance": 0.2}
+    plain = edit_dataset(editor, clip, tmp_path / "plain", carrying="bag", strength=0.8, steps=STEPS, guidance=5.0)
+    assert "conditioner_guidance" not in plain["settings"]  # unsteered jobs record what they always did
+    steered, _ = load_opengait(out)
+    unsteered, _ = load_opengait(tmp_path / "plain")
+    assert not np.array_equal(steered[0].frames, unsteered[0].frames)  # the steering reached the edit

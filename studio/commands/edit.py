@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generators.settings import EDIT
+from generators.settings import EDIT, faithful_edit
 from studio.commands import _sampler_args as options
 from studio.commands._shard import report_share
 
@@ -17,6 +17,19 @@ def add_arguments(parser):
     parser.add_argument("--clothing", help="new clothing: normal or coat (default: keep)")
     parser.add_argument("--carrying", help="new carrying: none or bag (default: keep)")
     options.add_sampler_arguments(parser, EDIT, "0 keeps the source, 1 regenerates fully")
+    parser.add_argument(
+        "--steering",
+        type=float,
+        default=EDIT.conditioner_guidance,
+        help="steer each edit toward its source person along the conditioner's gradient, 0-2"
+        f" (several times slower; {EDIT.conditioner_guidance:g} = off)",
+    )
+    parser.add_argument(
+        "--faithful",
+        action="store_true",
+        help="the setting measured to keep the person AND show the change, for this kind of change"
+        " (generators.settings.FAITHFUL_EDITS): sets --strength, --steps, --guidance and --steering",
+    )
     options.add_selection_arguments(parser, "dataset only: these source views, e.g. 000,090")
     options.add_batch_arguments(parser)
 
@@ -24,6 +37,11 @@ def add_arguments(parser):
 def run(args) -> int:
     from studio.jobs.edit_dataset import edit_dataset, load_editor
 
+    sampler = {**options.sampler_options(args), "conditioner_guidance": args.steering}
+    if args.faithful:
+        chosen = faithful_edit(args.view, args.clothing, args.carrying)
+        sampler.update(strength=chosen.strength, steps=chosen.steps, guidance=chosen.guidance,
+                       method=chosen.method, conditioner_guidance=chosen.conditioner_guidance)  # fmt: skip
     editor = load_editor(with_judge=not args.no_judge)
     manifest = edit_dataset(
         editor,
@@ -33,7 +51,7 @@ def run(args) -> int:
         clothing=args.clothing,
         carrying=args.carrying,
         **options.selection_options(args),
-        **options.sampler_options(args),
+        **sampler,
     )
     if report_share(manifest):
         return 0  # the main process prints the summary of the whole job

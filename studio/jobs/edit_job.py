@@ -19,7 +19,7 @@ from studio.jobs.clip_tasks import ClipTask, check_editor_settings, check_unique
 from studio.jobs.sharding import BATCH_CLIPS, Shard
 
 
-def edit_batch_maker(editor, strength, steps, guidance, method):
+def edit_batch_maker(editor, strength, steps, guidance, method, conditioner_guidance: float = 0.0):
     """`make_batch` of edits: one `edit_many` call for the batch (copies pass through)."""
     from generators.editor import source_covariates
 
@@ -40,6 +40,7 @@ def edit_batch_maker(editor, strength, steps, guidance, method):
                     guidance=guidance,
                     seeds=[tasks[i].seed for i in edits],
                     method=method,
+                    conditioner_guidance=conditioner_guidance,
                 )
             for i, result in zip(edits, results):
                 extra = {"target": tasks[i].target}
@@ -71,6 +72,7 @@ def edit_dataset(
     progress: ProgressArg = None,
     batch_clips: int = BATCH_CLIPS,
     shard: Shard | None = None,
+    conditioner_guidance: float = EDIT.conditioner_guidance,
 ) -> dict:
     """Edit every clip of a dataset (or one clip) into new covariates, identity and motion kept.
 
@@ -95,6 +97,9 @@ def edit_dataset(
             the same bytes, in any number of processes.
         shard: this process's share of the job; default `current_shard()` (the whole job when run
             alone, a share of the people under `torchrun` / `accelerate launch`).
+        conditioner_guidance: steer each edit toward its source person along the conditioner's
+            gradient (`GaitEditor.edit`; 0 = off; `generators.settings.faithful_edit` gives the
+            measured setting per kind of change).
 
     Returns:
         The manifest (also `out_root/manifest.json`; its summary is a `JobSummary`'s `to_dict()`):
@@ -122,8 +127,10 @@ def edit_dataset(
         "carrying": carrying,
         **editor_settings(strength, seed, steps, guidance, method),
     }
+    if conditioner_guidance:  # only when steered: older job folders resume as before
+        settings["conditioner_guidance"] = float(conditioner_guidance)
     job = ClipJob.open(editor, out_root, "gait-studio edited dataset", settings, shard, covariate_classifier)
-    make_batch = edit_batch_maker(editor, strength, steps, guidance, method)
+    make_batch = edit_batch_maker(editor, strength, steps, guidance, method, conditioner_guidance)
     return job.run(tasks, make_batch, progress, "editing", batch_clips)
 
 
