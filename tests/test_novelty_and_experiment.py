@@ -129,9 +129,9 @@ def test_clips_of_one_synthesized_person_are_one_person_to_the_bundled_judge(tmp
         embeddings = judge.embed(clips, bf16=True)
         # (the known-people side of the report is not what this test is about)
         consistency[share] = novelty_report(embeddings, ids, embeddings[:1], ["known"], 1.0)
-    # chance is 1 in 6 (17%); one clip's own noise each leaves people inconsistent
-    assert consistency[1.0]["self_rank1"] >= 70, consistency
-    assert consistency[1.0]["self_rank1"] > consistency[0.0]["self_rank1"] + 20, consistency
+    # chance is 1 in 6 (17%); one clip's own noise each leaves people less consistent
+    assert consistency[1.0]["self_rank1"] >= 90, consistency
+    assert consistency[1.0]["self_rank1"] > consistency[0.0]["self_rank1"] + 5, consistency
 
 
 def test_studio_synthesize_checks_novel_people_with_the_bundled_judge(tmp_path):

@@ -46,6 +46,13 @@ def add_arguments(parser):
         help="how far novel identities are pushed from the people they resemble (default: the bank's)",
     )
     parser.add_argument(
+        "--novel-space",
+        choices=["standardized", "raw"],
+        default="standardized",
+        help="where novel identities are mixed and pushed: the denoiser's standardised identity space"
+        " (default, as synthesize) or the conditioner's raw one",
+    )
+    parser.add_argument(
         "--parts",
         type=lambda text: [p for p in text.split(",") if p],
         default=["identity", "novel"],
@@ -81,6 +88,7 @@ def run(args) -> int:
             conditioner_guidance=args.conditioner_guidance,
             novel_candidates=args.novel_candidates,
             novel_push=args.novel_push,
+            novel_space=args.novel_space,
             parts=args.parts,
         )
     for name, row in result.get("identity_preservation", {}).items():

@@ -45,6 +45,7 @@ from studio.jobs.synthesize import IDENTITY_NOISE
 logger = logging.getLogger(__name__)
 
 PARTS = ("identity", "novel")
+NOVEL_SPACES = ("standardized", "raw")
 GENERATED_SUFFIX = "gen"  # generated clips are labelled `nm-gen`, `bg-gen`, `cl-gen`
 
 
@@ -128,6 +129,7 @@ def evaluate_generator(
     conditioner_guidance: float = 0.0,
     novel_candidates: int | None = None,
     novel_push: float | None = None,
+    novel_space: str = "standardized",
     parts: Sequence[str] = PARTS,
 ) -> dict:
     """Measure every generator target and write them as JSON to `out_path`.
@@ -152,6 +154,8 @@ def evaluate_generator(
             farthest from the people the generator knows kept (`novel_person`; default `candidates`).
         novel_push: how far novel identities are pushed from the people they resemble
             (`IdentityBank.novel`; default the bank's `NOVEL_PUSH`).
+        novel_space: "standardized" (mix and push in the denoiser's standardised identity space,
+            as `studio synthesize` does) or "raw" (in the conditioner's own, as before).
         parts: "identity" (identity preservation, covariate control, naturalness) and / or
             "novel" (novel identities).
 
@@ -160,6 +164,8 @@ def evaluate_generator(
     """
     import recognizers
 
+    if novel_space not in NOVEL_SPACES:
+        raise ValueError(f"novel_space must be one of {', '.join(NOVEL_SPACES)}, got {novel_space!r}")
     unknown = sorted(set(parts) - set(PARTS))
     if unknown or not parts:
         raise ValueError(f"parts must be some of {', '.join(PARTS)}, got {', '.join(parts) or 'none'}")
@@ -193,6 +199,7 @@ def evaluate_generator(
             "conditioner_guidance": conditioner_guidance,
             "novel_candidates": candidates if novel_candidates is None else novel_candidates,
             "novel_push": NOVEL_PUSH if novel_push is None else novel_push,
+            "novel_space": novel_space,
         },
     }
     if "identity" in parts:
@@ -287,7 +294,7 @@ def evaluate_generator(
             seed,
             identity_noise,
             first_clips,
-            push,
+            (push, novel_space),
         )
     result.update(complete=True, seconds=round(time.time() - started, 1))
     atomic_write_text(out_path, json.dumps(result, indent=1) + "\n")
@@ -304,14 +311,16 @@ def _novel_identity_check(
     seed: int,
     identity_noise: float,
     first_clips: int,
-    push: float,
+    push_and_space: tuple[float, str],
 ) -> dict:
     rng = np.random.default_rng(seed + 1)
     # the bank holds the TRAINING subjects in the conditioner's space
     train, _ = load_opengait(real.data, subjects=real.partition.train, conditions=list(CASIA_B_GALLERY))
     bank = IdentityBank.from_embeddings(conditioner.embed(train, bf16=True, progress=True), [s.subject for s in train])
-    embeddings, info = bank.novel(count, seed=seed, push=push)
+    push, space = push_and_space
     pipe = sampler.pipeline
+    statistics = pipe.identity_statistics() if space == "standardized" else None
+    embeddings, info = bank.novel(count, seed=seed, push=push, standardization=statistics)
     people = pipe.novel_person(
         embeddings,
         seed + 3,

@@ -93,8 +93,8 @@ def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.
         from generators import IdentityBank
 
         bank = IdentityBank.load(bank_folder)
-    if bank is not None:
-        embeddings, info = bank.novel(count, seed=seed)
+    if bank is not None:  # mixed and pushed where the denoiser reads identities: people differ there
+        embeddings, info = bank.novel(count, seed=seed, standardization=pipeline.identity_statistics())
         return embeddings, [{"source": "identity_bank", **i} for i in info]
     dim = int(pipeline.denoiser.config.identity_dim)
     rng = np.random.default_rng(seed)
