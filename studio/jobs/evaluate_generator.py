@@ -153,7 +153,7 @@ def evaluate_generator(
         novel_candidates: first clips drawn per novel person, the one the conditioner reads
             farthest from the people the generator knows kept (`novel_person`; default `candidates`).
         novel_push: how far novel identities are pushed from the people they resemble
-            (`IdentityBank.novel`; default the bank's `NOVEL_PUSH`).
+            (`IdentityBank.novel`; default the bank's `NOVEL_PUSH` of `novel_space`).
         novel_space: "standardized" (mix and push in the denoiser's standardised identity space,
             as `studio synthesize` does) or "raw" (in the conditioner's own, as before).
         parts: "identity" (identity preservation, covariate control, naturalness) and / or
@@ -198,7 +198,7 @@ def evaluate_generator(
             "candidates": candidates,
             "conditioner_guidance": conditioner_guidance,
             "novel_candidates": candidates if novel_candidates is None else novel_candidates,
-            "novel_push": NOVEL_PUSH if novel_push is None else novel_push,
+            "novel_push": NOVEL_PUSH[novel_space] if novel_push is None else novel_push,
             "novel_space": novel_space,
         },
     }
@@ -283,7 +283,7 @@ def evaluate_generator(
     # 6. novel identities: made in the conditioner's space, judged in the judge's
     if "novel" in parts:
         first_clips = candidates if novel_candidates is None else novel_candidates
-        push = NOVEL_PUSH if novel_push is None else novel_push
+        push = NOVEL_PUSH[novel_space] if novel_push is None else novel_push
         result["novel_identities"] = _novel_identity_check(
             sampler,
             conditioner,
