@@ -239,3 +239,21 @@ def test_experiment_refuses_bad_settings_and_writing_into_the_data(walkers, tmp_
         run_augmentation_experiment(root, partition, tmp_path / "x", TINY_EXPERIMENT, settings=("no-nm",))
     with pytest.raises(ValueError):
         run_augmentation_experiment(root, partition, root / "experiment", TINY_EXPERIMENT, arms=("real",))
+
+
+def test_novel_identities_are_pushed_where_asked():
+    from generators import load_generator
+    from generators.identity_selection import nearest_known_similarity
+    from studio.jobs.synthesize import novel_identities
+
+    pipeline = load_generator()
+    known = pipeline.identity_bank.embeddings
+    standardized, info = novel_identities(pipeline, 8, seed=1)
+    raw, _ = novel_identities(pipeline, 8, seed=1, space="raw")
+    assert not np.allclose(standardized, raw) and all(i["source"] == "identity_bank" for i in info)
+    # where the denoiser reads identities, the standardised ones stand farther from everyone known
+    near = {name: nearest_known_similarity(e, known, pipeline.denoiser).mean() for name, e in
+            (("standardized", standardized), ("raw", raw))}  # fmt: skip
+    assert near["standardized"] < near["raw"], near
+    with pytest.raises(ValueError, match="space must be 'standardized' or 'raw', got 'pixels'"):
+        novel_identities(pipeline, 1, space="pixels")

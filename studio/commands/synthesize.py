@@ -27,6 +27,19 @@ def add_arguments(parser):
         help="share of the starting noise common to one person's clips, 0-1 (default 1: clips of one person agree)",
     )
     parser.add_argument(
+        "--novel-space",
+        choices=["standardized", "raw"],
+        default="standardized",
+        help="where novel identities are mixed and pushed away from known people: the denoiser's"
+        " standardised identity space (default; more realistic) or the conditioner's raw one",
+    )
+    parser.add_argument(
+        "--novel-push",
+        type=float,
+        help="how far from the people they resemble (default 1.0 standardised, 0.5 raw; raw 0.9 gives"
+        " more distinct, less realistic people)",
+    )
+    parser.add_argument(
         "--candidates",
         type=int,
         default=1,
@@ -74,6 +87,8 @@ def run(args) -> int:
         references=references,
         candidates=args.candidates,
         conditioner_guidance=args.conditioner_guidance,
+        novel_push=args.novel_push,
+        novel_space=args.novel_space,
         **({} if args.identity_noise is None else {"identity_noise": args.identity_noise}),
     )
     bar.close()

@@ -75,7 +75,14 @@ def load_novelty_judge():
     return judge, ReferenceTemplates.load(recognizers.resolve_weights(recognizers.JUDGE))
 
 
-def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.PathLike | None = None):
+def novel_identities(
+    pipeline,
+    count: int,
+    seed: int = 0,
+    bank_folder: str | os.PathLike | None = None,
+    push: float | None = None,
+    space: str = "standardized",
+):
     """`count` identity embeddings for people who do not exist.
 
     Args:
@@ -84,6 +91,10 @@ def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.
         seed: randomness.
         bank_folder: an `IdentityBank` folder; its novel identities are used when it loads.
             Without one, the pipeline's own bank (shipped in its folder) is used when it has one.
+        push, space: how far from the people they resemble, and where (`IdentityBank.novel`):
+            "standardized" mixes and pushes where the denoiser reads identities (people differ
+            there; more realistic), "raw" in the conditioner's space (a push of ~0.9 there gives
+            more distinct but less realistic people; the bundled generator's model card).
 
     Returns:
         (`float32 [count, E]` unit embeddings, per identity a JSON-ready dict of where it came from).
@@ -93,8 +104,11 @@ def novel_identities(pipeline, count: int, seed: int = 0, bank_folder: str | os.
         from generators import IdentityBank
 
         bank = IdentityBank.load(bank_folder)
-    if bank is not None:  # mixed and pushed where the denoiser reads identities: people differ there
-        embeddings, info = bank.novel(count, seed=seed, standardization=pipeline.identity_statistics())
+    if space not in ("standardized", "raw"):
+        raise ValueError(f"space must be 'standardized' or 'raw', got {space!r}")
+    if bank is not None:
+        statistics = pipeline.identity_statistics() if space == "standardized" else None
+        embeddings, info = bank.novel(count, seed=seed, push=push, standardization=statistics)
         return embeddings, [{"source": "identity_bank", **i} for i in info]
     dim = int(pipeline.denoiser.config.identity_dim)
     rng = np.random.default_rng(seed)
@@ -152,6 +166,8 @@ def synthesize_dataset(
     cancel: Callable[[], None] | None = None,
     candidates: int = 1,
     conditioner_guidance: float = 0.0,
+    novel_push: float | None = None,
+    novel_space: str = "standardized",
 ) -> dict:
     """Generate every (novel identity, view, condition) clip and write an OpenGait-layout dataset.
 
@@ -190,6 +206,8 @@ def synthesize_dataset(
             chosen by the conditioner (`generators.identity_selection`); the judge checks novelty.
         conditioner_guidance: steer each clip toward its person along the conditioner's gradient
             (`generators.identity_guidance`; 0 = off).
+        novel_push, novel_space: where and how far novel identities are pushed from the people
+            they resemble (`novel_identities`).
 
     Returns:
         The manifest (also written as `manifest.json`): settings, identities and every sequence
@@ -219,10 +237,15 @@ def synthesize_dataset(
         # only when asked: folders made before the option resume under the same settings
         **({"candidates": check_candidates(candidates)} if candidates != 1 else {}),
         **({"conditioner_guidance": check_scale(conditioner_guidance)} if conditioner_guidance else {}),
+        # always: folders made when novel people were pushed in the raw space do not resume into these
+        "novel_space": novel_space,
+        **({"novel_push": float(novel_push)} if novel_push is not None else {}),
     }
     shard = shard or current_shard()
     job = JobFolder(out_root, "gait-studio synthetic dataset", settings, shard, key="path", layout=LAYOUT)
-    embeddings, identity_info = novel_identities(pipeline, int(num_identities), seed, bank_folder)
+    embeddings, identity_info = novel_identities(
+        pipeline, int(num_identities), seed, bank_folder, novel_push, novel_space
+    )
     # one clip per (view, condition) for each identity, in one pipeline call
     grid = [(v, k) for k in kinds for v in view_names]
     clothing = [CONDITION_COVARIATES[k][0] for _, k in grid]
