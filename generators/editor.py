@@ -133,6 +133,7 @@ class GaitEditor:
         identity_guidance: float | None = EDIT.identity_guidance,
         cancel=None,
         conditioner_guidance: float = EDIT.conditioner_guidance,
+        covariate_shift: float = EDIT.covariate_shift,
     ) -> GaitSequence:
         """The same person, walking the same way, with new covariates.
 
@@ -169,6 +170,7 @@ class GaitEditor:
             identity_guidance,
             cancel=cancel,
             conditioner_guidance=conditioner_guidance,
+            covariate_shift=covariate_shift,
         )[0]
 
     def edit_many(
@@ -186,6 +188,7 @@ class GaitEditor:
         batch_size: int = 64,
         cancel=None,
         conditioner_guidance: float = EDIT.conditioner_guidance,
+        covariate_shift: float = EDIT.covariate_shift,
     ) -> list[GaitSequence]:
         """`edit` of many clips at once, their windows denoised in shared batches.
 
@@ -219,6 +222,7 @@ class GaitEditor:
             batch_size,
             cancel,
             conditioner_guidance,
+            covariate_shift,
         )
         for (i, job), made in zip(jobs, frames):
             seq, target = job.sequence, job.target_covariates

@@ -24,12 +24,9 @@ import torch
 
 from gaitdata.runtime import fast_bf16
 from generators.identity_loss import ConditionerIdentityLoss, predicted_clean, prediction_from_clean
+from generators.settings import SHIFT_SCALE
 
 MAX_SCALE = 2.0
-# the steering target moves by this many times the covariate means' shift: on 20 walker test
-# subjects' steered edits (strength 0.9, steering 0.2) twice the mean move showed a coat on 85%
-# of coat edits at identity ratio 0.89, the mean move itself 70% at 0.92 (none: 43% at 0.96)
-SHIFT_SCALE = 2.0
 DEFAULT_MAX_TIMESTEP = 700  # above it the prediction is still the mean of everybody the conditions allow
 
 
@@ -56,10 +53,11 @@ class ConditionerGuidance:
         max_timestep: steps at higher noise are left alone.
         frame_stride: embed every n-th frame of a clip (offset changing with each step).
         chunk: clips differentiated together (memory).
-        shifts: `[b, E]` added (× `SHIFT_SCALE`) to the raw targets before they are standardised: the move from
+        shifts: `[b, E]` added (× `shift_scale`) to the raw targets before they are standardised: the move from
             the covariates each identity was read under to the clip's own
             (`generators.covariate_means`), so that the steering asks for the person, not
             for the reference's clothes, bag and view; None = no move.
+        shift_scale: how many times the mean move (default `SHIFT_SCALE`).
     """
 
     def __init__(
@@ -73,11 +71,12 @@ class ConditionerGuidance:
         frame_stride: int = 2,
         chunk: int = 50,
         shifts: torch.Tensor | None = None,
+        shift_scale: float = SHIFT_SCALE,
     ):
         self.loss = identity_loss
         if shifts is not None:
             shifts = torch.as_tensor(shifts, dtype=torch.float32).reshape(targets.shape)
-            targets = targets.float() + SHIFT_SCALE * shifts
+            targets = targets.float() + float(shift_scale) * shifts
         self.targets = identity_loss.standardize(targets)
         self.alphas_cumprod = alphas_cumprod
         self.prediction_type = prediction_type

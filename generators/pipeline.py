@@ -44,6 +44,7 @@ from generators.identity_selection import (
 )
 from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pipeline_folder
 from generators.sampling import DDIM_SPACING, GenerationCancelled
+from generators.settings import SHIFT_SCALE
 
 MIN_REFERENCE_FRAMES = 10  # under ~half a gait cycle a clip shows too little of the body's motion
 MIN_REFERENCE_FOREGROUND = 0.02  # mean foreground of a reference's frames; below it there is no body
@@ -395,10 +396,14 @@ class GaitGenerationPipeline:
         )
 
     def identity_steering(
-        self, targets: torch.Tensor | None, scale: float, shifts: torch.Tensor | None = None
+        self,
+        targets: torch.Tensor | None,
+        scale: float,
+        shifts: torch.Tensor | None = None,
+        shift_scale: float = SHIFT_SCALE,
     ) -> ConditionerGuidance | None:
         """Conditioner guidance toward `targets` (`[b, E]` unit-norm identities, each moved by
-        `shifts` when given: `covariate_shifts`) for one sampling call
+        `shift_scale` × `shifts` when given: `covariate_shifts`) for one sampling call
         (`generators.identity_guidance`; None when `scale` is 0): pass its `steer` to
         `denoise_latents`. Needs the pipeline's conditioner as a torch module."""
         if check_scale(scale) == 0.0:
@@ -409,7 +414,10 @@ class GaitGenerationPipeline:
             raise ValueError(f"conditioner_guidance={scale} needs the pipeline's conditioner (a torch recognizer)")
         loss = ConditionerIdentityLoss.from_denoiser(self.autoencoder, self.conditioner, self.denoiser)
         schedule = self.scheduler.alphas_cumprod  # every sampler of the folder shares this noise schedule
-        return ConditionerGuidance(loss, targets, schedule, self.scheduler.config.prediction_type, scale, shifts=shifts)
+        prediction_type = self.scheduler.config.prediction_type
+        return ConditionerGuidance(
+            loss, targets, schedule, prediction_type, scale, shifts=shifts, shift_scale=shift_scale
+        )
 
     def covariate_shifts(self, references: Sequence[dict | None], targets: Sequence[dict]) -> torch.Tensor | None:
         """`[b, E]` moves of identities read under each `references` covariates to the clip's

@@ -21,6 +21,7 @@ import torch
 from gaitdata import GaitSequence
 from gaitdata.silhouette_stats import gait_motion_signal
 from generators.pipeline import GaitGenerationPipeline, frames_from_model_output
+from generators.settings import SHIFT_SCALE
 
 WINDOW = 30
 
@@ -94,12 +95,14 @@ def regenerate(
     batch_size: int = 64,
     cancel=None,
     conditioner_guidance: float = 0.0,
+    covariate_shift: float = SHIFT_SCALE,
 ) -> list[np.ndarray]:
     """Carry every window of every job's source toward noise and denoise it under the job's
     target conditions; windows of one length and strength denoise together, whatever clip
     they come from. Each job's noise comes from its own seed, so a clip comes out the same
     in any batch. `method`: "invert" or "noise"; `conditioner_guidance`: steer each window's
-    denoising toward the job's target identity (`generators.identity_guidance`; 0 = off).
+    denoising toward the job's target identity (`generators.identity_guidance`; 0 = off), its
+    target moved `covariate_shift` times the covariate means' shift to the job's new covariates.
     Returns each job's frames, `uint8 [T, 64, 64]`.
     """
     windows = []  # (job index, output part, clean latents [1, w, d], target conds, source conds, noise)
@@ -152,7 +155,7 @@ def regenerate(
             guided = (guidance, generator, strength, identity_guidance)
             target = stacked(3)
             shift = None if shifts is None else shifts[[windows[i][0] for i in chunk]]
-            steering = pipeline.identity_steering(target["identity"], conditioner_guidance, shift)
+            steering = pipeline.identity_steering(target["identity"], conditioner_guidance, shift, covariate_shift)
             steer = None if steering is None else steering.steer
             if method == "noise":
                 start_latents = noise if strength >= 1.0 else clean

@@ -316,14 +316,17 @@ def test_cli_faithful_edits_take_the_measured_setting_of_their_change(editor, wa
     from generators import settings
 
     monkeypatch.setattr(batch, "load_editor", lambda with_judge=True: editor)
-    measured = settings.EditSettings(strength=0.8, steps=STEPS, guidance=5.0, conditioner_guidance=0.2)
+    measured = settings.EditSettings(
+        strength=0.8, steps=STEPS, guidance=5.0, conditioner_guidance=0.2, covariate_shift=1
+    )
     monkeypatch.setitem(settings.FAITHFUL_EDITS, "carrying", measured)
     clip = walkers / "003" / "nm-01" / "000" / "000.pkl"
     out = tmp_path / "faithful"
     assert main(["edit", str(clip), "--out", str(out), "--carrying", "bag", "--faithful", "--no-progress"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
-    used = {k: manifest["settings"][k] for k in ("strength", "steps", "guidance", "conditioner_guidance")}
-    assert used == {"strength": 0.8, "steps": STEPS, "guidance": 5.0, "conditioner_guidance": 0.2}
+    keys = ("strength", "steps", "guidance", "conditioner_guidance", "covariate_shift")
+    used = {k: manifest["settings"][k] for k in keys}
+    assert used == {"strength": 0.8, "steps": STEPS, "guidance": 5.0, "conditioner_guidance": 0.2, "covariate_shift": 1}
     plain = edit_dataset(editor, clip, tmp_path / "plain", carrying="bag", strength=0.8, steps=STEPS, guidance=5.0)
     assert "conditioner_guidance" not in plain["settings"]  # unsteered jobs record what they always did
     steered, _ = load_opengait(out)

@@ -28,7 +28,8 @@ def add_arguments(parser):
         "--faithful",
         action="store_true",
         help="the setting measured to keep the person AND show the change, for this kind of change"
-        " (generators.settings.FAITHFUL_EDITS): sets --strength, --steps, --guidance and --steering",
+        " (generators.settings.FAITHFUL_EDITS): sets --strength, --steps, --guidance, --steering and its"
+        " covariate shift",
     )
     options.add_selection_arguments(parser, "dataset only: these source views, e.g. 000,090")
     options.add_batch_arguments(parser)
@@ -40,8 +41,8 @@ def run(args) -> int:
     sampler = {**options.sampler_options(args), "conditioner_guidance": args.steering}
     if args.faithful:
         chosen = faithful_edit(args.view, args.clothing, args.carrying)
-        sampler.update(strength=chosen.strength, steps=chosen.steps, guidance=chosen.guidance,
-                       method=chosen.method, conditioner_guidance=chosen.conditioner_guidance)  # fmt: skip
+        fields = ("strength", "steps", "guidance", "method", "conditioner_guidance", "covariate_shift")
+        sampler.update({name: getattr(chosen, name) for name in fields})
     editor = load_editor(with_judge=not args.no_judge)
     manifest = edit_dataset(
         editor,

@@ -52,6 +52,13 @@ def add_arguments(parser):
         f" 0 = off (default {EDIT.conditioner_guidance})",
     )
     parser.add_argument(
+        "--covariate-shift",
+        type=float,
+        default=EDIT.covariate_shift,
+        help="how far steering moves its target to the edit's covariates, in covariate-mean shifts"
+        f" (default {EDIT.covariate_shift:g})",
+    )
+    parser.add_argument(
         "--faithful",
         action="store_true",
         help="each edit kind at its own steered setting (generators.settings.FAITHFUL_EDITS), instead of"
@@ -116,4 +123,5 @@ def _evaluate(args, load_editor, evaluate_editor) -> dict:
         progress=not args.no_progress,
         edit_conditioner_guidance=args.edit_conditioner_guidance,
         edit_settings=FAITHFUL_EDITS if args.faithful else None,
+        edit_covariate_shift=args.covariate_shift,
     )

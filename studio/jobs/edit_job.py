@@ -12,14 +12,16 @@ from collections.abc import Sequence
 
 from gaitdata import GaitSequence
 from gaitdata.atomic import ensure_outside
-from generators.settings import EDIT
+from generators.settings import EDIT, SHIFT_SCALE
 from studio.jobs.clip_inputs import input_sources, source_settings
 from studio.jobs.clip_runner import ClipJob, ProgressArg
 from studio.jobs.clip_tasks import ClipTask, check_editor_settings, check_unique_outputs, edit_task, editor_settings
 from studio.jobs.sharding import BATCH_CLIPS, Shard
 
 
-def edit_batch_maker(editor, strength, steps, guidance, method, conditioner_guidance: float = 0.0):
+def edit_batch_maker(
+    editor, strength, steps, guidance, method, conditioner_guidance: float = 0.0, covariate_shift: float = SHIFT_SCALE
+):
     """`make_batch` of edits: one `edit_many` call for the batch (copies pass through)."""
     from generators.editor import source_covariates
 
@@ -41,6 +43,7 @@ def edit_batch_maker(editor, strength, steps, guidance, method, conditioner_guid
                     seeds=[tasks[i].seed for i in edits],
                     method=method,
                     conditioner_guidance=conditioner_guidance,
+                    covariate_shift=covariate_shift,
                 )
             for i, result in zip(edits, results):
                 extra = {"target": tasks[i].target}
@@ -73,6 +76,7 @@ def edit_dataset(
     batch_clips: int = BATCH_CLIPS,
     shard: Shard | None = None,
     conditioner_guidance: float = EDIT.conditioner_guidance,
+    covariate_shift: float = EDIT.covariate_shift,
 ) -> dict:
     """Edit every clip of a dataset (or one clip) into new covariates, identity and motion kept.
 
@@ -100,6 +104,7 @@ def edit_dataset(
         conditioner_guidance: steer each edit toward its source person along the conditioner's
             gradient (`GaitEditor.edit`; 0 = off; `generators.settings.faithful_edit` gives the
             measured setting per kind of change).
+        covariate_shift: how far that steering moves its target to the new covariates.
 
     Returns:
         The manifest (also `out_root/manifest.json`; its summary is a `JobSummary`'s `to_dict()`):
@@ -129,8 +134,9 @@ def edit_dataset(
     }
     if conditioner_guidance:  # only when steered: older job folders resume as before
         settings["conditioner_guidance"] = float(conditioner_guidance)
+        settings["covariate_shift"] = float(covariate_shift)
     job = ClipJob.open(editor, out_root, "gait-studio edited dataset", settings, shard, covariate_classifier)
-    make_batch = edit_batch_maker(editor, strength, steps, guidance, method, conditioner_guidance)
+    make_batch = edit_batch_maker(editor, strength, steps, guidance, method, conditioner_guidance, covariate_shift)
     return job.run(tasks, make_batch, progress, "editing", batch_clips)
 
 

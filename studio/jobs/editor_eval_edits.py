@@ -36,10 +36,11 @@ def _evaluate_edits(
 ):
     """Edit every source to BG, CL and VIEW; identity, requested attribute and motion of each kind.
 
-    `guidance`: (covariate scale, identity scale or None, conditioner guidance toward the source).
+    `guidance`: (covariate scale, identity scale or None, conditioner guidance toward the source,
+    covariate shift of the steering target).
     `per_change`: `EditSettings` by what an edit changes ("carrying", "clothing", "view",
     e.g. `generators.settings.FAITHFUL_EDITS`), used instead of the arguments for that kind."""
-    base = (strength, steps, *guidance)
+    base = (strength, steps, *guidance)  # guidance: covariates, identity, steering, covariate shift
     metric = split.calibration["metric"]
     gal_emb, gal_labels = split.gallery
     sources = split.sources
@@ -51,13 +52,15 @@ def _evaluate_edits(
     for kind, spec in _bar(list(EDITS.items()), progress, "edit"):
         args = {"view": [target_of[(s.subject, s.view)] for s in sources]} if kind == "VIEW" else spec["args"]
         chosen = None if per_change is None else per_change[spec["change"]]
-        strength, steps, guidance, identity_guidance, conditioner_guidance = (
+        strength, steps, guidance, identity_guidance, conditioner_guidance, covariate_shift = (
             base
             if chosen is None
-            else (chosen.strength, chosen.steps, chosen.guidance, chosen.identity_guidance, chosen.conditioner_guidance)
-        )
+            else (chosen.strength, chosen.steps, chosen.guidance, chosen.identity_guidance,
+                  chosen.conditioner_guidance, chosen.covariate_shift)
+        )  # fmt: skip
         used[kind] = {"strength": strength, "steps": steps, "guidance": guidance,
-                      "identity_guidance": identity_guidance, "conditioner_guidance": conditioner_guidance}  # fmt: skip
+                      "identity_guidance": identity_guidance, "conditioner_guidance": conditioner_guidance,
+                      "covariate_shift": covariate_shift}  # fmt: skip
         t0 = time.perf_counter()
         outs = editor.edit_many(
             sources,
@@ -68,6 +71,7 @@ def _evaluate_edits(
             seeds=seeds,
             method=method,
             conditioner_guidance=conditioner_guidance,
+            covariate_shift=covariate_shift,
             **args,
         )
         seconds += time.perf_counter() - t0

@@ -129,6 +129,7 @@ def evaluate_editor(
     attackers: dict | None = None,
     edit_conditioner_guidance: float = EDIT.conditioner_guidance,
     edit_settings: dict | None = None,
+    edit_covariate_shift: float = EDIT.covariate_shift,
 ) -> dict:
     """Measure every editor and anonymizer target and write them as JSON to `out_path`.
 
@@ -156,6 +157,7 @@ def evaluate_editor(
             GEINet attacker (`recognizers.load_attacker()`), none when it is not installed.
         edit_conditioner_guidance: steer each edit toward its source person along the
             conditioner's gradient (`generators.identity_guidance`; 0 = off); the judge scores.
+        edit_covariate_shift: how far steering moves its target to the edit's covariates.
         edit_settings: `EditSettings` per change ("carrying", "clothing", "view"), each edit kind
             run at its own (e.g. `generators.settings.FAITHFUL_EDITS`); None: the arguments above.
 
@@ -245,7 +247,7 @@ def evaluate_editor(
             target_pairs,
             edit_strength,
             steps,
-            (guidance, identity_guidance, edit_conditioner_guidance),
+            (guidance, identity_guidance, edit_conditioner_guidance, edit_covariate_shift),
             edit_method,
             seed,
             progress,
@@ -289,6 +291,7 @@ def evaluate_editor(
             "guidance": guidance,
             "identity_guidance": identity_guidance,
             "edit_conditioner_guidance": edit_conditioner_guidance,
+            "edit_covariate_shift": edit_covariate_shift,
             "edit_settings_per_change": None
             if edit_settings is None
             else {k: v.to_dict() for k, v in edit_settings.items()},
