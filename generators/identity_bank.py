@@ -22,8 +22,8 @@ from generators.covariate_means import CovariateMeans
 
 # How far a novel identity steps from the mean of the identities it most resembles, in each space.
 # Measured with the bundled generator (`studio eval-generator --parts novel`, 100 people, steered
-# 0.2; the model card has the sweep): standardised 0.5 / 1.0 / 1.5 gave 61 / 84 / 77 distinct, Fréchet
-# 1.76 / 1.45 / 1.66 x other real people's; raw 0.5 / 0.75 / 1.0 gave 57 / 84 / 97 distinct at 2.08 /
+# 0.2; the model card has the sweep): standardised 0.5 / 1.0 / 1.5 gave 63 / 84 / 77 distinct, Fréchet
+# 1.71 / 1.45 / 1.66 x other real people's; raw 0.5 / 0.75 / 1.0 gave 57 / 84 / 97 distinct at 2.08 /
 # 2.07 / 4.63 (a raw push of 1 removes what all embeddings share: people no longer look like people).
 # Anonymization keeps its own measured push (`generators.pseudonyms`).
 NOVEL_PUSH = {"raw": 0.5, "standardized": 1.0}
