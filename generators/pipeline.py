@@ -44,7 +44,7 @@ from generators.identity_selection import (
 )
 from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pipeline_folder
 from generators.sampling import DDIM_SPACING, GenerationCancelled
-from generators.settings import SHIFT_SCALE
+from generators.settings import GENERATION_MOVES, SHIFT_SCALE
 
 MIN_REFERENCE_FRAMES = 10  # under ~half a gait cycle a clip shows too little of the body's motion
 MIN_REFERENCE_FOREGROUND = 0.02  # mean foreground of a reference's frames; below it there is no body
@@ -419,10 +419,16 @@ class GaitGenerationPipeline:
             loss, targets, schedule, prediction_type, scale, shifts=shifts, shift_scale=shift_scale
         )
 
-    def covariate_shifts(self, references: Sequence[dict | None], targets: Sequence[dict]) -> torch.Tensor | None:
+    def covariate_shifts(
+        self,
+        references: Sequence[dict | None],
+        targets: Sequence[dict],
+        moving: Sequence[str] = ("view", "clothing", "carrying"),
+    ) -> torch.Tensor | None:
         """`[b, E]` moves of identities read under each `references` covariates to the clip's
         `targets` covariates (`{"view", "clothing", "carrying"}`; a None reference: no move), from
-        the identity bank's covariate means; None when the bank has none."""
+        the identity bank's covariate means; None when the bank has none. Only the covariates in
+        `moving` move the target: the others are held at the reference's."""
         means = None if self.identity_bank is None else self.identity_bank.covariate_means
         if means is None or all(r is None for r in references):
             return None
@@ -430,6 +436,7 @@ class GaitGenerationPipeline:
         stored = len(next(iter(means.means.values())))
         if stored != size:
             raise ValueError(f"the identity bank's covariate means have {stored} numbers, the denoiser expects {size}")
+        targets = [{k: (v if k in moving else None) for k, v in t.items()} for t in targets]  # None: the reference's
         rows = [np.zeros(size, np.float32) if r is None else means.shift(r, t) for r, t in zip(references, targets)]
         return torch.from_numpy(np.stack(rows))
 
@@ -535,7 +542,8 @@ class GaitGenerationPipeline:
         shifts = None
         if conditioner_guidance:  # steer toward the person under this call's covariates, not the reference's
             targets = [{"view": v, "clothing": c, "carrying": b} for v, c, b in zip(views, cloth, carry)]
-            shifts = self.covariate_shifts(self._reference_covariates(identity, num_clips), targets)
+            references = self._reference_covariates(identity, num_clips)
+            shifts = self.covariate_shifts(references, targets, moving=GENERATION_MOVES)
         generator = torch.Generator().manual_seed(int(seed))
         # 1. draw all the noise first, so a clip does not depend on the batch size
         shape = (num_clips, num_frames, self.denoiser.config.latent_dim)

@@ -104,8 +104,9 @@ def test_an_edit_can_be_steered_toward_its_source_person(strangers):
 
 
 def test_steering_asks_for_the_person_under_the_requested_covariates(strangers, monkeypatch):
-    """A steered coat edit, and a steered coat clip from an nm reference, move the steering target
-    by the bank's covariate shift; a clip under the reference's own covariates is not moved."""
+    """A steered coat edit, and a steered bag clip from an nm reference, move the steering target
+    by the bank's covariate shift; a generated clip under the reference's own covariates, or only
+    in a coat (a move generation leaves out: `GENERATION_MOVES`), is not moved."""
     from generators.identity_guidance import ConditionerGuidance
     from studio.jobs.edit_dataset import load_editor
 
@@ -123,9 +124,11 @@ def test_steering_asks_for_the_person_under_the_requested_covariates(strangers, 
     pipeline = editor.pipeline
     pipeline(identity=source, view=90, clothing="normal", carrying="none", steps=2, conditioner_guidance=0.2)
     pipeline(identity=source, view=90, clothing="coat", steps=2, conditioner_guidance=0.2)
-    edit_shift, same_shift, coat_shift = seen
-    expected = pipeline.covariate_shifts(
-        [{"view": 90.0, "clothing": "normal", "carrying": "none"}], [{"view": 90.0, "clothing": "coat"}]
-    )
-    assert torch.allclose(edit_shift, expected) and torch.allclose(coat_shift, expected)
-    assert torch.linalg.norm(expected) > 0.01 and torch.count_nonzero(same_shift) == 0
+    pipeline(identity=source, view=54, carrying="bag", steps=2, conditioner_guidance=0.2)
+    edit_shift, same_shift, coat_shift, bag_shift = seen
+    nm = {"view": 90.0, "clothing": "normal", "carrying": "none"}
+    expected = pipeline.covariate_shifts([nm], [{"view": 90.0, "clothing": "coat"}])
+    bag = pipeline.covariate_shifts([nm], [{"view": 90.0, "carrying": "bag"}])  # the view held at the reference's
+    assert torch.allclose(edit_shift, expected) and torch.allclose(bag_shift, bag)
+    assert torch.linalg.norm(expected) > 0.01 and torch.linalg.norm(bag) > 0.01
+    assert torch.count_nonzero(same_shift) == 0 and torch.count_nonzero(coat_shift) == 0
