@@ -63,8 +63,9 @@ ANONYMIZE = AnonymizeSettings()
 # show the change (≥ 90% read by the covariate classifier), where one was found: `studio
 # eval-editor --parts edit --subjects 20 --bf16` swept over covariate guidance 3–6, steering
 # 0.2–0.3, covariate shift 0–2 and strength 0.8–0.9 (60 nm-05 sources; the bundled generator's
-# model card has the sweep and the 50-subject figures of `--faithful`): → bag 0.951 / 90.0%,
-# view +54° 0.952 / 100%; no setting kept a coat edit's person at 0.9 (best 0.897 / 93.3%, this one).
+# model card has the sweep): → bag 0.951 / 90.0%, view +54° 0.952 / 100%, coat 0.897 / 93.3% (no
+# setting kept a coat edit's person at 0.9). On all 50 test subjects (150 sources) `--faithful`
+# gave bag 0.972 / 83.3%, coat 0.880 / 83.3%, view 0.919 / 99.3% (only the view meets both).
 # Steering reads the conditioner's gradient at every lower-noise step, several times the cost
 # of a plain edit, so these are asked for by name (`--faithful`), never the default.
 FAITHFUL_EDITS = {
