@@ -43,7 +43,8 @@ def add_arguments(parser):
         "--candidates",
         type=int,
         default=1,
-        help="best of N candidates per clip, chosen by the conditioner (never the judge); N x the cost (default 1)",
+        help="best of N candidates per clip, chosen by the conditioner (never the judge): a person's first clip"
+        " the one farthest from every known person, the others the closest to that person; N x the cost (default 1)",
     )
     parser.add_argument(
         "--conditioner-guidance",

@@ -202,8 +202,10 @@ def synthesize_dataset(
         shard: this process's share (default `current_shard()`).
         cancel: called between sampler steps (`GaitGenerationPipeline.__call__`); what it raises
             stops the job, the people already written kept for a rerun.
-        candidates: best of that many candidates for each clip (and each person's first clip),
-            chosen by the conditioner (`generators.identity_selection`); the judge checks novelty.
+        candidates: best of that many candidates for each clip, chosen by the conditioner
+            (`generators.identity_selection`): each person's first clip the one farthest from every
+            person the generator knows (`novel_person`), the others the closest to that person;
+            the judge checks novelty.
         conditioner_guidance: steer each clip toward its person along the conditioner's gradient
             (`generators.identity_guidance`; 0 = off).
         novel_push, novel_space: where and how far novel identities are pushed from the people
