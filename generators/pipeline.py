@@ -46,6 +46,7 @@ from generators.pipeline_folder import SCHEDULERS, load_pipeline_folder, save_pi
 from generators.sampling import DDIM_SPACING, GenerationCancelled
 from generators.settings import GENERATION_MOVES, SHIFT_SCALE
 
+MAX_SHIFT_SCALE = 4.0  # twice the default move; beyond it the target is nobody in particular
 MIN_REFERENCE_FRAMES = 10  # under ~half a gait cycle a clip shows too little of the body's motion
 MIN_REFERENCE_FOREGROUND = 0.02  # mean foreground of a reference's frames; below it there is no body
 
@@ -408,6 +409,8 @@ class GaitGenerationPipeline:
         `denoise_latents`. Needs the pipeline's conditioner as a torch module."""
         if check_scale(scale) == 0.0:
             return None
+        if isinstance(shift_scale, bool) or not 0.0 <= float(shift_scale) <= MAX_SHIFT_SCALE:
+            raise ValueError(f"covariate_shift must be within 0–{MAX_SHIFT_SCALE:g}, got {shift_scale!r}")
         if targets is None:
             raise ValueError(f"conditioner_guidance={scale} steers toward an identity, but no identity was given")
         if not isinstance(self.conditioner, torch.nn.Module):

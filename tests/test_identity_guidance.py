@@ -132,3 +132,13 @@ def test_steering_asks_for_the_person_under_the_requested_covariates(strangers, 
     assert torch.allclose(edit_shift, expected) and torch.allclose(bag_shift, bag)
     assert torch.linalg.norm(expected) > 0.01 and torch.linalg.norm(bag) > 0.01
     assert torch.count_nonzero(same_shift) == 0 and torch.count_nonzero(coat_shift) == 0
+
+
+@pytest.mark.parametrize("bad", [-1.0, 4.5, True])
+def test_a_covariate_shift_out_of_range_is_refused_by_value(bad):
+    from generators import load_generator
+
+    pipeline = load_generator()
+    targets = torch.nn.functional.normalize(torch.randn(1, pipeline.denoiser.config.identity_dim), dim=-1)
+    with pytest.raises(ValueError, match=f"covariate_shift must be within 0–4, got {bad!r}"):
+        pipeline.identity_steering(targets, 0.2, shift_scale=bad)
