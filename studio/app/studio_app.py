@@ -111,7 +111,7 @@ def _synthesize_tab(handlers: StudioHandlers, last_synthesis: gr.State):
                 step=0.1,
                 label="Identity steering",
                 info="moves every step toward the person along the conditioner's gradient (0 = off, 0.2 "
-                "recommended): the person comes out much closer, at ~13x the time",
+                "recommended): the person comes out much closer, at ~5-13x the time",
                 elem_id="synth-steering",
             )
             seed, steps, run, cancel = _sampling_controls(
