@@ -30,6 +30,23 @@ def add_sampler_arguments(parser, settings: EditSettings, strength_help: str, st
     parser.add_argument("--seed", type=int, default=0, help="each clip's seed derives from it and the clip (0)")
 
 
+def add_novel_identity_arguments(parser) -> None:
+    """`--novel-space --novel-push`: where and how far novel identities are pushed from known people."""
+    parser.add_argument(
+        "--novel-space",
+        choices=["standardized", "raw"],
+        default="standardized",
+        help="where novel identities are mixed and pushed away from known people: the denoiser's"
+        " standardised identity space (default; more realistic) or the conditioner's raw one",
+    )
+    parser.add_argument(
+        "--novel-push",
+        type=float,
+        help="how far from the people they resemble (default 1.0 standardised, 0.5 raw; raw 0.9 gives"
+        " more distinct, less realistic people)",
+    )
+
+
 def add_selection_arguments(parser, views_help: str) -> None:
     """`--subjects --conditions --views`: which clips of a dataset to take."""
     parser.add_argument("--subjects", type=comma_list, help="dataset only: these subjects, e.g. 075,076")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from studio.commands import _sampler_args as options
+
 NAME = "eval-generator"
 HELP = "identity preservation, covariate control, naturalness and novel identities of a generator"
 
@@ -40,18 +42,7 @@ def add_arguments(parser):
         help="first clips drawn per novel person; the conditioner keeps the one farthest from every"
         " person the generator knows (default: --candidates)",
     )
-    parser.add_argument(
-        "--novel-push",
-        type=float,
-        help="how far novel identities are pushed from the people they resemble (default: the bank's)",
-    )
-    parser.add_argument(
-        "--novel-space",
-        choices=["standardized", "raw"],
-        default="standardized",
-        help="where novel identities are mixed and pushed: the denoiser's standardised identity space"
-        " (default, as synthesize) or the conditioner's raw one",
-    )
+    options.add_novel_identity_arguments(parser)
     parser.add_argument(
         "--parts",
         type=lambda text: [p for p in text.split(",") if p],

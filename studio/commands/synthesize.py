@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from studio.commands import _sampler_args as options
 from studio.commands._sampler_args import comma_list
 from studio.commands._shard import report_share
 
@@ -26,19 +27,7 @@ def add_arguments(parser):
         default=None,
         help="share of the starting noise common to one person's clips, 0-1 (default 1: clips of one person agree)",
     )
-    parser.add_argument(
-        "--novel-space",
-        choices=["standardized", "raw"],
-        default="standardized",
-        help="where novel identities are mixed and pushed away from known people: the denoiser's"
-        " standardised identity space (default; more realistic) or the conditioner's raw one",
-    )
-    parser.add_argument(
-        "--novel-push",
-        type=float,
-        help="how far from the people they resemble (default 1.0 standardised, 0.5 raw; raw 0.9 gives"
-        " more distinct, less realistic people)",
-    )
+    options.add_novel_identity_arguments(parser)
     parser.add_argument(
         "--candidates",
         type=int,
