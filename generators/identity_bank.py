@@ -27,6 +27,7 @@ from generators.covariate_means import CovariateMeans
 # 2.07 / 4.63 (a raw push of 1 removes what all embeddings share: people no longer look like people).
 # Anonymization keeps its own measured push (`generators.pseudonyms`).
 NOVEL_PUSH = {"raw": 0.5, "standardized": 1.0}
+MAX_PUSH = 2.0  # a step of twice the nearest people's mean: past it, nobody resembles a person
 
 
 def normalize_identity(embedding: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -134,6 +135,8 @@ class IdentityBank:
             raise ValueError(f"count must be ≥ 0, got {count}")
         if push is None:
             push = NOVEL_PUSH["raw" if standardization is None else "standardized"]
+        if isinstance(push, bool) or not 0.0 <= float(push) <= MAX_PUSH:
+            raise ValueError(f"push (how far from the people it resembles) must be within 0–{MAX_PUSH:g}, got {push!r}")
         rng = np.random.default_rng(seed)
         avoid = self.embeddings if exclude is None else np.concatenate([self.embeddings, normalize_identity(exclude)])
         people = self.embeddings

@@ -62,6 +62,9 @@ def test_excluded_embeddings_are_avoided_too(bank):
 def test_impossible_demands_fail_clearly(bank):
     with pytest.raises(RuntimeError, match="no novel identity"):
         bank.novel(1, max_similarity=-1.0, max_tries=5)
+    for bad in (-3.0, 2.5, True):
+        with pytest.raises(ValueError, match=f"push .* must be within 0–2, got {bad!r}"):
+            bank.novel(1, push=bad)
 
 
 def test_save_and_load(bank, tmp_path):

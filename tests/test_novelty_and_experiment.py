@@ -257,3 +257,10 @@ def test_novel_identities_are_pushed_where_asked():
     assert near["standardized"] < near["raw"], near
     with pytest.raises(ValueError, match="space must be 'standardized' or 'raw', got 'pixels'"):
         novel_identities(pipeline, 1, space="pixels")
+
+
+def test_a_bad_push_is_refused_before_any_folder_is_made(tmp_path):
+    out = tmp_path / "novel"
+    assert studio_main(["synthesize", "--out", str(out), "--novel-ids", "2", "--views", "090", "--steps", "2",
+                        "--novel-push", "-3", "--no-progress"]) == 2  # fmt: skip
+    assert not out.exists()

@@ -89,10 +89,11 @@ def run(args) -> int:
     )
     novelty = manifest.get("novelty")
     if novelty:
+        self_rank1 = "n/a (one clip per person)" if novelty["self_rank1"] is None else f"{novelty['self_rank1']}%"
         print(
             f"judge check: {novelty['distinct']}/{novelty['identities']} distinct from every known person "
             f"(template similarity < {novelty['threshold']:.3f} at FAR 1%; nearest mean "
-            f"{novelty['max_similarity_to_real']['mean']:.3f}), self rank-1 {novelty['self_rank1']}%"
+            f"{novelty['max_similarity_to_real']['mean']:.3f}), self rank-1 {self_rank1}"
         )
         close = [d["subject"] for d in manifest["identities"] if not d["novelty"]["distinct"]]
         if close:

@@ -243,11 +243,12 @@ def synthesize_dataset(
         "novel_space": novel_space,
         **({"novel_push": float(novel_push)} if novel_push is not None else {}),
     }
-    shard = shard or current_shard()
-    job = JobFolder(out_root, "gait-studio synthetic dataset", settings, shard, key="path", layout=LAYOUT)
+    # the identities first: a bad push or space is refused before any folder is made
     embeddings, identity_info = novel_identities(
         pipeline, int(num_identities), seed, bank_folder, novel_push, novel_space
     )
+    shard = shard or current_shard()
+    job = JobFolder(out_root, "gait-studio synthetic dataset", settings, shard, key="path", layout=LAYOUT)
     # one clip per (view, condition) for each identity, in one pipeline call
     grid = [(v, k) for k in kinds for v in view_names]
     clothing = [CONDITION_COVARIATES[k][0] for _, k in grid]
