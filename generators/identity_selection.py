@@ -37,18 +37,27 @@ def candidate_seed(seed: int, candidate: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(candidate)]).generate_state(1)[0])
 
 
-def identity_similarity(candidate_embeddings, targets: torch.Tensor, denoiser=None) -> torch.Tensor:
-    """Cosine `[N]` between candidates' conditioner embeddings `[N, ...]` and the requested
-    identities `[N, E]` (unit-norm, as `normalize_identity` gives), standardised as `denoiser` does."""
-    a, b = normalize_identity(candidate_embeddings), normalize_identity(targets)
+def _as_the_denoiser_reads(candidate_embeddings, others, denoiser, mismatch: str):
+    """Both sets normalised and, when `denoiser` standardises its identity input, standardised
+    as it does; `mismatch` finishes the error for sets of different sizes."""
+    a, b = normalize_identity(candidate_embeddings), normalize_identity(others)
     if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"the conditioner reads {a.shape[1]} numbers per clip but the identities have {b.shape[1]}: "
-            "choosing candidates needs the conditioner the generator was trained with"
-        )
+        raise ValueError(f"the conditioner reads {a.shape[1]} numbers per clip but {mismatch.format(b.shape[1])}")
     if denoiser is not None and getattr(denoiser.config, "standardize_identity", False):
         mean, scale = denoiser.identity_mean.float(), denoiser.identity_scale.float()
         a, b = (a - mean) * scale, (b - mean) * scale
+    return a, b
+
+
+def identity_similarity(candidate_embeddings, targets: torch.Tensor, denoiser=None) -> torch.Tensor:
+    """Cosine `[N]` between candidates' conditioner embeddings `[N, ...]` and the requested
+    identities `[N, E]` (unit-norm, as `normalize_identity` gives), standardised as `denoiser` does."""
+    a, b = _as_the_denoiser_reads(
+        candidate_embeddings,
+        targets,
+        denoiser,
+        "the identities have {}: choosing candidates needs the conditioner the generator was trained with",
+    )
     return torch.nn.functional.cosine_similarity(a, b, dim=-1)
 
 
@@ -56,11 +65,6 @@ def nearest_known_similarity(candidate_embeddings, known, denoiser=None) -> torc
     """Each candidate's highest cosine `[N]` to any of the `known` identities `[M, E]` (everyone
     the studio knows: the people the generator trained on, a user's own), standardised as
     `denoiser` does: the lower, the more the candidate is somebody new."""
-    a, b = normalize_identity(candidate_embeddings), normalize_identity(known)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"the conditioner reads {a.shape[1]} numbers per clip but the known people have {b.shape[1]}")
-    if denoiser is not None and getattr(denoiser.config, "standardize_identity", False):
-        mean, scale = denoiser.identity_mean.float(), denoiser.identity_scale.float()
-        a, b = (a - mean) * scale, (b - mean) * scale
+    a, b = _as_the_denoiser_reads(candidate_embeddings, known, denoiser, "the known people have {}")
     a, b = torch.nn.functional.normalize(a, dim=-1), torch.nn.functional.normalize(b, dim=-1)
     return (a @ b.T).max(dim=1).values
