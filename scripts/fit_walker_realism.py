@@ -9,7 +9,13 @@ whole search, which is deterministic):
 (`--start JSON` resumes from a saved look, `--knobs a,b` searches only those fields; the best
 look so far is written to `--out` after every gain, so a search cut short keeps its result.)
 
-Then copy its fields into `CalibratedLook`'s defaults. Measure a look on the walker TEST
+Then copy its fields into `CalibratedLook`'s defaults, and re-fit the mean-shape fields for that
+look (`gaitdata/walkers/calibrated_shape.npz`, the calibrated style's last step; about 2.5 minutes;
+scored on real TRAINING-subject statistics only, `mean_gei`):
+
+    python scripts/fit_walker_realism.py shape --subjects 74
+
+Measure a look on the walker TEST
 subjects (075-124, as the README's figures; nm-01, nm-05, bg-01, cl-01 × 11 views, 30-40 frames):
 
     python scripts/fit_walker_realism.py measure [--look fitted_look.json] [--png mean_gei.png]
@@ -57,10 +63,13 @@ from gaitdata.walkers.identity import (  # noqa: E402
     walk_for,
 )
 from gaitdata.walkers.render import render_walker_sequence  # noqa: E402
+from gaitdata.walkers.shape_correction import SHAPE_FIELDS, ShapeCorrection, read_shape_correction  # noqa: E402
 from gaitdata.walkers.style import CALIBRATED, CalibratedLook  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared/data/real-gei/casia_b_gei_stats.npz"
 FIT_CONDITIONS = ("nm-01", "nm-02", "nm-03", "bg-01", "cl-01")
+MIN_JACOBIAN = 0.5  # the shape warp may halve an area, never fold it
+SHAPE_FIT_CONDITIONS = ("nm-01", "nm-02", "bg-01", "bg-02", "cl-01", "cl-02")
 MEASURE_CONDITIONS = ("nm-01", "nm-05", "bg-01", "cl-01")
 VIEW_GROUPS = {"000/180": ("000", "180"), "036/144": ("036", "144"), "090": ("090",)}
 
@@ -146,8 +155,12 @@ def _is_range(field: str) -> bool:
     }  # fmt: skip
 
 
-def render_geis(look: CalibratedLook, subjects, conditions, views, frames, seed: int = 0):
-    """GEIs of walkers drawn with `look`: list of (type, view, gei `float [64, 44]`, frames `uint8 [T, 64, 64]`)."""
+def render_geis(look: CalibratedLook, subjects, conditions, views, frames, seed: int = 0, shape_correction=True):
+    """GEIs of walkers drawn with `look`: list of (type, view, gei `float [64, 44]`, frames `uint8 [T, 64, 64]`).
+
+    `shape_correction`: True warps them by the bundled mean-shape fields (as `synth-data` renders),
+    False leaves the warp out (what `fit_shape` starts from), a `ShapeCorrection` warps by it.
+    """
     out = []
     for subject in subjects:
         rng = np.random.default_rng(_seed_key("identity-calibrated", seed, subject))
@@ -157,10 +170,16 @@ def render_geis(look: CalibratedLook, subjects, conditions, views, frames, seed:
             for view in views:
                 key = _seed_key("camera-calibrated", seed, subject, condition, view)
                 camera = calibrate_camera(
-                    camera_for(seed, subject, condition, view, frames), np.random.default_rng(key), look
+                    camera_for(seed, subject, condition, view, frames),
+                    np.random.default_rng(key),
+                    look,
+                    shape_correction=shape_correction is True,
                 )
                 seq = render_walker_sequence(identity, walk, camera.view_deg, camera=camera)
-                out.append((condition_type(condition), view, gait_energy_image(seq.frames), seq.frames))
+                frames_out = seq.frames
+                if isinstance(shape_correction, ShapeCorrection):
+                    frames_out = shape_correction.apply(frames_out, camera.view_deg, condition_type(condition))
+                out.append((condition_type(condition), view, gait_energy_image(frames_out), frames_out))
     return out
 
 
@@ -270,6 +289,84 @@ def search(
     return look
 
 
+def fit_shape(
+    look: CalibratedLook,
+    reference,
+    subjects,
+    seed: int,
+    frames,
+    grid: int = 33,
+    smoothness: float = 0.002,
+    steps: int = 1500,
+    log=print,
+) -> ShapeCorrection:
+    """Mean-shape fields (`gaitdata.walkers.shape_correction`) fitted on walkers of `subjects`.
+
+    Renders the walkers of `look` WITHOUT the warp, takes their full-frame (64x64) mean GEI per
+    type × view, and fits one smooth displacement field per cell (a `grid` x `grid` control
+    lattice, bicubic in between) so that the warped mean matches the reference's `mean_gei`
+    (real TRAINING subjects) over the 64x44 crop, with a squared-difference penalty
+    (`smoothness`) between neighbouring control points and, at a third of it, between
+    neighbouring views. The warp is linear in the image, so warping the mean GEI is warping every
+    frame. Adam, lr 0.05, `steps` steps; deterministic on one thread.
+    """
+    import torch
+    import torch.nn.functional as nnf
+
+    items = render_geis(look, subjects, SHAPE_FIT_CONDITIONS, reference.views, frames, seed, shape_correction=False)
+    types, views = reference.types, reference.views
+    sums = np.zeros((len(types), len(views), 64, 64))
+    counts = np.zeros((len(types), len(views)))
+    for kind, view, _, clip in items:
+        i, j = types.index(kind), views.index(view)
+        sums[i, j] += clip.astype(np.float64).mean(0) / 255.0
+        counts[i, j] += 1
+    if counts.min() == 0:
+        raise ValueError("every type x view needs walkers to fit its field")
+    cells = len(types) * len(views)
+    source = torch.tensor(sums / counts[..., None, None], dtype=torch.float32).reshape(cells, 1, 64, 64)
+    target = torch.tensor(reference.mean_gei, dtype=torch.float32).reshape(cells, 1, *GEI_SHAPE)
+    crop = slice(10, 10 + GEI_SHAPE[1])
+    torch.manual_seed(0)
+    control = torch.zeros(cells, 2, grid, grid, requires_grad=True)
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+
+    def displacement(c):
+        return nnf.interpolate(c, size=(64, 64), mode="bicubic", align_corners=True)
+
+    def jacobian(d):  # of (x, y) -> (x + dx, y + dy): below 0 the warp folds the image over
+        ddx_dx, ddy_dy = d[:, 0, :, 1:] - d[:, 0, :, :-1], d[:, 1, 1:] - d[:, 1, :-1]
+        ddx_dy, ddy_dx = d[:, 0, 1:] - d[:, 0, :-1], d[:, 1, :, 1:] - d[:, 1, :, :-1]
+        return (1 + ddx_dx[:, :-1]) * (1 + ddy_dy[..., :-1]) - ddx_dy[..., :-1] * ddy_dx[:, :-1]
+
+    def warp(img, d):  # out(y, x) = img(y + dy, x + dx): cv2.remap's convention
+        grid_xy = torch.stack([(xs + d[:, 0]) / 63 * 2 - 1, (ys + d[:, 1]) / 63 * 2 - 1], dim=-1)
+        return nnf.grid_sample(img, grid_xy, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+    optimizer = torch.optim.Adam([control], lr=0.05)
+    for step in range(steps):
+        data = ((warp(source, displacement(control))[..., crop] - target) ** 2).mean()
+        lattice = ((control[..., 1:, :] - control[..., :-1, :]) ** 2).mean() + (
+            (control[..., 1:] - control[..., :-1]) ** 2
+        ).mean()
+        per_view = control.reshape(len(types), len(views), 2, grid, grid)
+        across_views = ((per_view[:, 1:] - per_view[:, :-1]) ** 2).mean()
+        folds = (torch.relu(MIN_JACOBIAN - jacobian(displacement(control))) ** 2).mean()
+        loss = data + smoothness * (lattice + across_views / 3) + folds
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 500 == 0 or step == steps - 1:
+            log(f"  step {step}: mean-GEI MSE {data.item():.5f}, lattice {lattice.item():.4f}")
+    with torch.no_grad():
+        fields = displacement(control).reshape(len(types), len(views), 2, 64, 64).numpy()
+        before = float((source[..., crop] - target).abs().mean())
+        after = float((warp(source, displacement(control))[..., crop] - target).abs().mean())
+    log(f"training mean-GEI L1 {before:.4f} -> {after:.4f} ({len(items)} walker sequences); "
+        f"largest displacement {np.abs(fields).max():.2f} px")  # fmt: skip
+    return ShapeCorrection(tuple(types), np.array([float(v) for v in views]), fields.astype(np.float32))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,14 +378,23 @@ def main(argv=None) -> int:
     s.add_argument("--start", help="JSON of CalibratedLook fields to start from (default: CALIBRATED)")
     s.add_argument("--knobs", help="comma-separated fields to search (default: every knob)")
     s.add_argument("--out", default="fitted_look.json")
+    f = sub.add_parser("shape", help="fit the mean-shape fields on training subjects (after the look)")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--subjects", type=int, default=74, help="training subjects 001..N")
+    f.add_argument("--frames", type=int, nargs=2, default=(30, 40))
+    f.add_argument("--grid", type=int, default=33, help="control points per side of the 64x64 frame")
+    f.add_argument("--smoothness", type=float, default=0.002)
+    f.add_argument("--look", help="JSON of CalibratedLook fields (default: CALIBRATED)")
+    f.add_argument("--out", default=str(SHAPE_FIELDS), help="fields file (default: the bundled one)")
     m = sub.add_parser("measure", help="score a look on test subjects 075-124")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--look", help="JSON of CalibratedLook fields (default: CALIBRATED)")
     m.add_argument("--subjects", type=int, default=50, help="test subjects 075 onwards")
     m.add_argument("--frames", type=int, nargs=2, default=(30, 40))
+    m.add_argument("--shape", help="fields file to warp by instead of the bundled one; 'none': no warp")
     m.add_argument("--png", help="write real vs walker mean GEIs here")
     m.add_argument("--json", help="write the figures here")
-    for p in (s, m):
+    for p in (s, f, m):
         p.add_argument("--reference", default=str(DEFAULT_REFERENCE))
     args = parser.parse_args(argv)
     reference = load_reference(args.reference)
@@ -312,9 +418,19 @@ def main(argv=None) -> int:
         out.write_text(json.dumps(look.to_dict(), indent=1))
         print(f"wrote {args.out} ({time.time() - started:.0f} s)")
         return 0
+    if args.command == "shape":
+        subjects = [f"{i:03d}" for i in range(1, args.subjects + 1)]
+        correction = fit_shape(
+            read_look(args.look), reference, subjects, args.seed, tuple(args.frames), args.grid, args.smoothness,
+            log=lambda line: print(line, flush=True),
+        )  # fmt: skip
+        correction.save(args.out)
+        print(f"wrote {args.out}: digest {correction.digest} ({time.time() - started:.0f} s)")
+        return 0
     subjects = [f"{i:03d}" for i in range(75, 75 + args.subjects)]
+    shape = True if args.shape is None else (False if args.shape == "none" else read_shape_correction(args.shape))
     items = render_geis(
-        read_look(args.look), subjects, MEASURE_CONDITIONS, reference.views, tuple(args.frames), args.seed
+        read_look(args.look), subjects, MEASURE_CONDITIONS, reference.views, tuple(args.frames), args.seed, shape
     )
     result = score(items, reference, stats=True)
     print(summary(result))

@@ -370,9 +370,11 @@ def test_a_render_made_before_the_one_manifest_format_is_resumed_not_redone(tmp_
     assert json.loads((root / "manifest.json").read_text())["status"] == "complete"
 
 
-def _calibrated_clip(subject="001", condition="nm-01", view="090", frames=30):
+def _calibrated_clip(subject="001", condition="nm-01", view="090", frames=30, steady=False):
     identity = identity_for(0, subject, "calibrated")
     camera = replace(camera_for(0, subject, condition, view, style="calibrated"), num_frames=frames)
+    if steady:  # without the frame misalignment of a glitchy segmentation: the body's own motion only
+        camera = replace(camera, segmentation=replace(camera.segmentation, misalign_px=0.0, misalign_scale=0.0))
     return render_walker_sequence(identity, walk_for(0, identity, condition), camera.view_deg, camera=camera)
 
 
@@ -393,7 +395,7 @@ def test_calibrated_walkers_keep_their_ground_truth_semantics():
     assert look.shoulder_drop[0] <= outfit.shoulder_drop <= look.shoulder_drop[1]
     assert look.leg_inset[0] <= outfit.leg_inset <= look.leg_inset[1]
     assert look.arm_inset[0] <= outfit.arm_inset <= look.arm_inset[1] and outfit.trunk_width > 0.5
-    nm, cl, bg = (_calibrated_clip("010", c).model_input() for c in ("nm-01", "cl-01", "bg-01"))
+    nm, cl, bg = (_calibrated_clip("010", c, steady=True).model_input() for c in ("nm-01", "cl-01", "bg-01"))
     assert cl.mean() > nm.mean() + 0.005, "a coat over the clothes adds foreground"
     band_nm, band_cl = nm[:, 30:44], cl[:, 30:44]
     assert np.abs(np.diff(band_cl, axis=0)).mean() < np.abs(np.diff(band_nm, axis=0)).mean(), "coats hide legs"

@@ -20,6 +20,7 @@ is there), and any subset renders the same bytes as the full set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ from gaitdata.job_folder import OPENGAIT_LAYOUT, JobFolder
 from gaitdata.opengait import Partition, sequence_pkl_path, write_partition, write_pkl_sequence
 from gaitdata.walkers.identity import camera_for, identity_for, walk_for
 from gaitdata.walkers.render import format_view, render_walker_sequence
+from gaitdata.walkers.shape_correction import calibrated_shape_correction
 from gaitdata.walkers.style import CALIBRATED, check_style
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,12 @@ def _earlier_render(root: Path, expected: Sequence[str]) -> dict | None:
     return {"kind": previous["kind"], "settings": previous.get("settings", {}), "rows": rows, "files": [path]}
 
 
+def calibration_digest() -> str:
+    """16 hex digits naming the calibrated style's fit: its look and its mean-shape fields."""
+    look = json.dumps(CALIBRATED.to_dict(), sort_keys=True).encode()
+    return hashlib.sha256(look + calibrated_shape_correction().digest.encode()).hexdigest()[:16]
+
+
 def _ground_truth(seed: int, subjects, conditions, views, frames, style: str) -> dict:
     identities, walks, cameras = {}, {}, {}
     for subject in subjects:
@@ -121,8 +129,9 @@ def _ground_truth(seed: int, subjects, conditions, views, frames, style: str) ->
                 camera = camera_for(seed, subject, condition, view, frames, style)
                 cameras[f"{subject}/{condition}/{view}"] = camera.to_dict()
     truth = {"seed": seed, "style": style}
-    if style == "calibrated":  # the fitted distributions the people were drawn from
+    if style == "calibrated":  # the fitted distributions the people were drawn from, and the shape warp
         truth["calibrated_look"] = CALIBRATED.to_dict()
+        truth["shape_correction"] = calibrated_shape_correction().digest
     return {**truth, "identities": identities, "walks": walks, "cameras": cameras}
 
 
@@ -199,6 +208,8 @@ def render_walker_dataset(
         "generator_version": GENERATOR_VERSION,
         "style": style,
     }
+    if style == "calibrated":  # a re-fitted calibration draws other walkers: never mixed in one folder
+        settings["calibration"] = calibration_digest()
     grid = [(s, c) for s in subjects for c in conditions]
     expected = [_sequence_path(s, c, v) for s, c in grid for v in view_names]
     # renders made before walker styles existed recorded no style: they are default ones

@@ -36,6 +36,7 @@ from gaitdata.walkers.covariates import (
 )
 from gaitdata.walkers.outfit import Outfit, sample_outfit
 from gaitdata.walkers.segmentation import SegmentationArtefacts
+from gaitdata.walkers.shape_correction import calibrated_shape_correction
 from gaitdata.walkers.style import CALIBRATED, CalibratedLook, check_style
 
 FPS = 25.0
@@ -341,6 +342,9 @@ class CameraParams:
     # as in CASIA-B (measured: the mirror image scores far from its side views). None in the default style.
     from_left: bool | None = None
     segmentation: SegmentationArtefacts | None = None  # real-segmentation artefacts; None in the default style
+    # digest of the mean-shape correction fields the pretreated frames are warped by (`shape_correction`);
+    # None: no warp (the default style)
+    shape_correction: str | None = None
 
     @property
     def style(self) -> str:
@@ -348,7 +352,7 @@ class CameraParams:
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        for key in ("roll_deg", "from_left", "segmentation"):  # the default style's ground truth stays as it was
+        for key in ("roll_deg", "from_left", "segmentation", "shape_correction"):  # the default style's stays as it was
             if out[key] is None:
                 del out[key]
         return json_ready(out, decimals=5)
@@ -373,27 +377,42 @@ def sample_camera(view_deg: float, rng_or_seed, frames: tuple[int, int] = (30, 6
     )
 
 
-def calibrate_camera(camera: CameraParams, rng_or_seed, look: CalibratedLook = CALIBRATED) -> CameraParams:
-    """The calibrated style's version of a default camera: re-fitted height, tilt, size and segmentation."""
+def calibrate_camera(
+    camera: CameraParams, rng_or_seed, look: CalibratedLook = CALIBRATED, shape_correction: bool = True
+) -> CameraParams:
+    """The calibrated style's version of a default camera: re-fitted height, tilt, size and segmentation.
+
+    `shape_correction=False` leaves out the final mean-shape warp (what its fit starts from).
+    """
     rng = _as_rng(rng_or_seed)
     u = rng.uniform
     person_px = float(u(*look.person_px))
     per_100px = person_px / 100.0  # artefact sizes scale with the person's size in the raw frame
     coarse = person_px / u(*look.coarse_px) if rng.random() < look.coarse_share else 1.0
     shadow = float(u(*look.shadow_size)) if rng.random() < look.shadow_share else 0.0
-    return replace(
+    camera = replace(
         camera,
         elevation_deg=float(u(*look.elevation)),
         person_px=person_px,
         shadow=shadow,
         roll_deg=float(rng.normal(0.0, look.roll_sd)),
         from_left=True,
-        segmentation=SegmentationArtefacts(
-            closing_px=float(u(*look.closing_px) * per_100px),
-            blur_px=float(u(*look.blur_px) * per_100px),
-            threshold=float(u(*look.threshold)),
-            coarse=float(max(1.0, coarse)),
-        ),
+    )
+    segmentation = SegmentationArtefacts(
+        closing_px=float(u(*look.closing_px) * per_100px),
+        blur_px=float(u(*look.blur_px) * per_100px),
+        threshold=float(u(*look.threshold)),
+        coarse=float(max(1.0, coarse)),
+    )
+    # drawn after all of the above, so that adding them left every earlier draw as it was
+    if rng.random() < look.misalign_share:
+        segmentation = replace(
+            segmentation, misalign_px=float(u(*look.misalign_px)), misalign_scale=float(u(*look.misalign_scale))
+        )
+    return replace(
+        camera,
+        segmentation=segmentation,
+        shape_correction=calibrated_shape_correction().digest if shape_correction else None,
     )
 
 

@@ -12,6 +12,9 @@
    closing, blur and threshold, coarse grids), and dresses the body first (`outfit`).
 5. Pretreat exactly like real data (`gaitdata.pretreat.pretreat_silhouettes`): 64x64 soft
    frames, whose grey edges come from the downscale as they do in CASIA-B.
+6. Calibrated style: some clips' frames no longer line up (`segmentation.misaligned_frames`);
+   then warp the pretreated frames by the mean-shape correction of their type and
+   view (`shape_correction`), fitted so the walkers' mean GEIs are real people's.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from gaitdata.casia_b import condition_kind
 from gaitdata.pretreat import pretreat_silhouettes
 from gaitdata.sequence import GaitSequence
 from gaitdata.walkers.body import BlobSet, BodyPose, body_blobs, pose_walker
 from gaitdata.walkers.covariates import add_bag, add_coat
 from gaitdata.walkers.identity import CameraParams, WalkerIdentity, WalkParams, camera_for
 from gaitdata.walkers.outfit import dress_outfit
-from gaitdata.walkers.segmentation import spoil_segmentation
+from gaitdata.walkers.segmentation import misaligned_frames, spoil_segmentation
+from gaitdata.walkers.shape_correction import SHAPE_FIELDS, calibrated_shape_correction
 
 OUTLINE_POINTS = 12  # vertices per projected ellipse; at <= 40 px radius the error stays under 1.4 px
 _SHIFT = 3  # cv2 fixed-point bits: vertices at 1/8 px
@@ -211,6 +216,17 @@ def render_walker_masks(identity: WalkerIdentity, walk: WalkParams, camera: Came
     return masks
 
 
+def _corrected_shape(frames: np.ndarray, camera: CameraParams, condition: str) -> np.ndarray:
+    """The calibrated style's last step: the mean-shape warp of the camera's view and the walk's type."""
+    correction = calibrated_shape_correction()
+    if correction.digest != camera.shape_correction:  # a camera drawn with other fields: its frames would differ
+        raise ValueError(
+            f"this camera was drawn with shape correction {camera.shape_correction}, but this install's "
+            f"{SHAPE_FIELDS.name} is {correction.digest}: render it with the studio version that drew it"
+        )
+    return correction.apply(frames, camera.view_deg, condition_kind(condition))
+
+
 def render_walker_sequence(
     identity: WalkerIdentity,
     walk: WalkParams,
@@ -246,6 +262,10 @@ def render_walker_sequence(
     frames, kept = pretreat_silhouettes(masks)
     if frames.shape[0] == 0:  # cannot happen with a whole body in view; say so if it does
         raise RuntimeError(f"walker {identity.subject} {walk.condition} at {view_deg} deg rendered no foreground")
+    if camera.segmentation is not None:  # frames a glitchy segmentation no longer lines up
+        frames = misaligned_frames(frames, camera.segmentation, camera.noise_seed + 1)
+    if camera.shape_correction is not None:
+        frames = _corrected_shape(frames, camera, walk.condition)
     view = format_view(camera.view_deg)
     extra = {
         "walker": {

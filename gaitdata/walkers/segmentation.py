@@ -25,12 +25,18 @@ class SegmentationArtefacts:
         blur_px: Gaussian sigma of the foreground map before it is cut (0 = none).
         threshold: the cut, 0..1 of full foreground (below 0.5 grows the outline, above shrinks it).
         coarse: 1 = segmented at full resolution; > 1, on a grid this many times coarser.
+        misalign_px: sd of each pretreated frame's sideways shift (pixels of the 64x64 frame): a
+            glitch of the segmentation (a shadow, a merged background blob) moves the centre
+            pretreatment finds, so real frames of one clip do not quite line up (0 = they do).
+        misalign_scale: sd of each frame's relative change of size, for the same reason.
     """
 
     closing_px: float
     blur_px: float
     threshold: float
     coarse: float
+    misalign_px: float = 0.0
+    misalign_scale: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,4 +64,33 @@ def spoil_segmentation(masks: np.ndarray, artefacts: SegmentationArtefacts) -> n
         else:
             img = np.where(img > cut, 255, 0).astype(np.uint8)
         out[t] = img
+    return out
+
+
+MISALIGN_FRAMES = 3.0  # a glitch lasts a few frames: the offsets drift, they do not flicker
+
+
+def _slow_noise(rng: np.random.Generator, count: int) -> np.ndarray:
+    """`count` values of unit sd, smoothed over about `MISALIGN_FRAMES` frames."""
+    half = int(3 * MISALIGN_FRAMES)
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / MISALIGN_FRAMES) ** 2)
+    noise = np.convolve(rng.normal(size=count + 2 * half), kernel, mode="valid")
+    return noise / max(float(np.sqrt((kernel**2).sum())), 1e-9)
+
+
+def misaligned_frames(frames: np.ndarray, artefacts: SegmentationArtefacts, seed: int) -> np.ndarray:
+    """Pretreated frames `uint8 [T, 64, 64]` shifted sideways and resized about the top of the
+    head by offsets that drift over the clip (`misalign_px`, `misalign_scale` their sd);
+    unchanged when both are 0."""
+    if artefacts.misalign_px <= 0 and artefacts.misalign_scale <= 0:
+        return frames
+    rng = np.random.default_rng(seed)
+    count, height, width = frames.shape
+    shift = artefacts.misalign_px * _slow_noise(rng, count)
+    scale = np.clip(1.0 + artefacts.misalign_scale * _slow_noise(rng, count), 0.8, 1.2)
+    out = np.empty_like(frames)
+    centre = (width - 1) / 2.0
+    for t, frame in enumerate(frames):  # x' = s (x - c) + c + shift, y' = s y
+        matrix = np.array([[scale[t], 0.0, (1 - scale[t]) * centre + shift[t]], [0.0, scale[t], 0.0]])
+        out[t] = cv2.warpAffine(frame, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
     return out
