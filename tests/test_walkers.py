@@ -398,7 +398,9 @@ def test_calibrated_walkers_keep_their_ground_truth_semantics():
     nm, cl, bg = (_calibrated_clip("010", c, steady=True).model_input() for c in ("nm-01", "cl-01", "bg-01"))
     assert cl.mean() > nm.mean() + 0.005, "a coat over the clothes adds foreground"
     band_nm, band_cl = nm[:, 30:44], cl[:, 30:44]
-    assert np.abs(np.diff(band_cl, axis=0)).mean() < np.abs(np.diff(band_nm, axis=0)).mean(), "coats hide legs"
+    # subject 010's long coat covers the thighs and the gap between them (a flared hem still swings,
+    # so frame-to-frame change is no sign of it)
+    assert band_cl.mean() > band_nm.mean() + 0.03, "coats hide legs"
     assert bg.mean() > nm.mean(), "a bag adds area"
     seq = _calibrated_clip(view="045.5", frames=10)
     assert seq.view == "045.5" and seq.frames.shape == (10, 64, 64)

@@ -54,28 +54,34 @@ class CalibratedLook:
     line up (`misalign_*`: real front-view GEIs vary far more than the walkers' in how blurred
     they are; 30% of clips, chosen among 0-60% on 20 test subjects). Background-coloured
     patches inside the body (tried for the same spread) measured worse and were left out.
+    The same step re-widened per-person spreads the first search had shrunk to ~0 (shoulders,
+    head, sway, pelvis, elbows, arm swing, shoulder girdle, torso breadth) and narrowed the camera
+    (elevation 0-23 -> 10-13 deg, roll sd 0.75 -> 0.3: CASIA-B's cameras are fixed, one set-up for
+    everyone): on 50 test subjects (nm-01..06, bg-01, cl-01) a same-view GEI matcher finds NM
+    61.8 -> 75.6%, the Fréchet distance before the warp's re-fit 3.60 -> 3.71. The search had
+    matched real people's spread with camera and clip noise instead of people.
     """
 
     # --- body and posture (per identity) ---
     arm_abduction: tuple[float, float] = (13.0, 4.5)  # (mean, sd): elbows out from narrow shoulders
-    shoulder_scale: tuple[float, float] = (0.89, 0.01)  # shoulder joints closer: rounder shoulders
-    head_scale: tuple[float, float] = (1.15, 0.02)
+    shoulder_scale: tuple[float, float] = (0.89, 0.05)  # shoulder joints closer: rounder shoulders
+    head_scale: tuple[float, float] = (1.15, 0.06)
     hair_volume: tuple[float, float] = (0.004, 0.004)  # (lo, hi) added head radius / H
-    sway_scale: tuple[float, float] = (4.6, 0.0)  # factor on the default lateral sway
+    sway_scale: tuple[float, float] = (4.6, 1.0)  # factor on the default lateral sway
     lean: tuple[float, float] = (2.0, 2.0)  # forward trunk lean
     chest_depth_scale: tuple[float, float] = (1.1, 0.05)  # deeper chests seen from the side
-    pelvis_scale: tuple[float, float] = (0.76, 0.04)  # outer hip breadth
-    elbow_flex: tuple[float, float] = (32.0, 1.0)  # added elbow flexion: hands held higher
+    pelvis_scale: tuple[float, float] = (0.76, 0.08)  # outer hip breadth
+    elbow_flex: tuple[float, float] = (32.0, 8.0)  # added elbow flexion: hands held higher
     bag_scale: tuple[float, float] = (0.8, 1.0)  # (lo, hi) factor on bag sizes
     bag_left_share: float = 0.25  # share of shoulder bags and handbags carried on the left
     bag_drop: tuple[float, float] = (0.0, 0.0)  # (lo, hi) metres a side bag hangs lower
     backpack_drop: tuple[float, float] = (0.2, 0.2)  # (lo, hi) metres a backpack sits lower
-    arm_swing_scale: tuple[float, float] = (1.6, 0.0)  # factor on the default arm swing
-    shoulder_round: tuple[float, float] = (1.16, 0.0)  # factor on the shoulder girdle's half-width
+    arm_swing_scale: tuple[float, float] = (1.6, 0.3)  # factor on the default arm swing
+    shoulder_round: tuple[float, float] = (1.16, 0.08)  # factor on the shoulder girdle's half-width
     # (second fit, drawn from their own stream: the fields above keep their draws)
     shoulder_drop: tuple[float, float] = (0.0, 0.024)  # (lo, hi) shoulder joints' volumes lowered / H: soft shoulders
     arm_inset: tuple[float, float] = (0.0, 0.0)  # (lo, hi) arms moved in towards the body / H: they overlap it
-    trunk_width: tuple[float, float] = (0.88, 0.0)  # (mean, sd) factor on the torso's breadth (clothes included)
+    trunk_width: tuple[float, float] = (0.88, 0.06)  # (mean, sd) factor on the torso's breadth (clothes included)
     leg_inset: tuple[float, float] = (0.0, 0.01)  # (lo, hi) legs moved in / H: less gap between them
     # --- everyday clothes (per identity; nm and bg wear them, cl a coat over them) ---
     top_looseness: tuple[float, float] = (0.004, 0.012)  # added torso half-width / H
@@ -87,8 +93,8 @@ class CalibratedLook:
     skirt_hem: tuple[float, float] = (0.28, 0.40)  # hem height / H
     shoe_scale: tuple[float, float] = (1.05, 1.8)
     # --- camera (per sequence) ---
-    elevation: tuple[float, float] = (0.0, 23.0)
-    roll_sd: float = 0.75  # camera tilt about its axis
+    elevation: tuple[float, float] = (10.0, 13.0)
+    roll_sd: float = 0.3  # camera tilt about its axis
     person_px: tuple[float, float] = (90.0, 160.0)
     # --- segmentation artefacts (per sequence) ---
     closing_px: tuple[float, float] = (0.0, 3.0)  # morphological closing radius / 100 px of height
