@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -126,6 +127,10 @@ class ShapeCorrection:
 
 def read_shape_correction(path: str | os.PathLike) -> ShapeCorrection:
     """Fields saved by `ShapeCorrection.save`; ValueError naming the file if it is not that."""
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: not a walker shape correction (no such file)")
+    if not zipfile.is_zipfile(path):  # np.load would try it as a pickle, and say so confusingly
+        raise ValueError(f"{path}: not a walker shape correction (not an .npz of plain arrays)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = {"types", "views_deg", "fields"} - set(npz.files)
@@ -136,7 +141,7 @@ def read_shape_correction(path: str | os.PathLike) -> ShapeCorrection:
                 npz["views_deg"].astype(np.float64),
                 npz["fields"].astype(np.float32),
             )
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(f"{path}: not a walker shape correction ({err})") from None
 
 
