@@ -1,5 +1,5 @@
 """Training data for the recognizers (after OpenGait's `data/`): a preloaded clip store, the
-P×K sampler, clip sampling, augmentation and collate.
+P×K sampler, clip sampling and collate (augmentation is `recognizers.augment`).
 
 Sequences are read once through `gaitdata`'s safe OpenGait reader, cropped to 64×44 and kept
 in RAM as `uint8` (the walker set is ~1.7 GB that way), so a training step never touches disk.
@@ -8,18 +8,17 @@ in RAM as `uint8` (the walker set is ~1.7 GB that way), so a training step never
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from gaitdata import ReadReport, SequenceEntry, iter_opengait, scan_opengait
 from gaitdata.sequence import crop_to_model_input
+from recognizers.augment import ClipAugment
 
 logger = logging.getLogger(__name__)
 
@@ -161,53 +160,6 @@ class TripletSampler:
                 group = self.groups[g]
                 batch.extend(self.rng.choice(group, size=self.k, replace=len(group) < self.k).tolist())
             yield batch
-
-
-@dataclass
-class ClipAugment:
-    """Augment a batch of clips, the same transform for every frame of a clip (after GaitBase).
-
-    Args:
-        rotate_prob, rotate_degrees: chance of rotating a clip, uniformly within ±degrees.
-        erase_prob, erase_area: chance of zeroing one rectangle of a clip, its area a fraction
-            drawn uniformly from `erase_area`.
-        flip_prob: chance of mirroring a clip left-right.
-    """
-
-    rotate_prob: float = 0.3
-    rotate_degrees: float = 10.0
-    erase_prob: float = 0.3
-    erase_area: tuple[float, float] = (0.02, 0.15)
-    flip_prob: float = 0.0
-
-    def __call__(self, clips: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """`float [n, s, h, w]` in [0, 1] → the same, augmented."""
-        n, s, h, w = clips.shape
-        if self.rotate_prob > 0:
-            angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(self.rotate_degrees)
-            angle = torch.where(torch.rand(n, generator=generator) < self.rotate_prob, angle, torch.zeros(n))
-            cos, sin = angle.cos(), angle.sin()
-            # rotation in pixels, written in affine_grid's [-1, 1] coordinates of a non-square frame
-            zero = torch.zeros(n)
-            row0 = torch.stack([cos, -sin * h / w, zero], 1)
-            row1 = torch.stack([sin * w / h, cos, zero], 1)
-            theta = torch.stack([row0, row1], 1)  # [n, 2, 3]
-            grid = F.affine_grid(theta, [n, s, h, w], align_corners=False)  # [n, h, w, 2]
-            clips = F.grid_sample(clips, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        if self.erase_prob > 0:
-            erase = torch.rand(n, generator=generator) < self.erase_prob
-            for i in torch.nonzero(erase).flatten().tolist():
-                area = float(torch.empty(1).uniform_(*self.erase_area, generator=generator)) * h * w
-                aspect = math.exp(float(torch.empty(1).uniform_(math.log(0.3), math.log(3.3), generator=generator)))
-                eh = min(h, max(1, round(math.sqrt(area * aspect))))
-                ew = min(w, max(1, round(math.sqrt(area / aspect))))
-                top = int(torch.randint(h - eh + 1, (1,), generator=generator))
-                left = int(torch.randint(w - ew + 1, (1,), generator=generator))
-                clips[i, :, top : top + eh, left : left + ew] = 0
-        if self.flip_prob > 0:
-            flip = torch.rand(n, generator=generator) < self.flip_prob
-            clips[flip] = clips[flip].flip(-1)
-        return clips
 
 
 class ClipBatches:

@@ -34,7 +34,8 @@ from gaitdata.runtime import make_accelerator
 from gaitdata.training_loop import STATE_FILE, TrainingLoop, checkpoints_folder, read_log, step_folders
 from gaitdata.training_loop import latest_checkpoint as latest_checkpoint_of
 from recognizers.covariates import CovariateClassifier, covariate_targets
-from recognizers.data import ClipAugment, ClipBatches, ClipStore, sample_clip
+from recognizers.augment import ClipAugment
+from recognizers.data import ClipBatches, ClipStore, sample_clip
 from recognizers.gaitbase import GaitBase
 from recognizers.gaitset import GaitSet
 from recognizers.geinet import GEINet

@@ -206,3 +206,14 @@ def test_fine_tuning_from_another_architecture_names_both(walkers, trained, tmp_
             TINY_GAITBASE, root, partition, tmp_path / "other", init=tmp_path / "judge", progress=False
         )
     assert not (tmp_path / "wider").exists() and not (tmp_path / "other").exists()
+
+
+def test_domain_augmentation_config_trains(walkers, tmp_path):
+    """The shipped domain-augmentation config's `transform` section is one the trainer accepts."""
+    root, partition = walkers
+    shipped = json.loads((Path(__file__).parents[1] / "configs/recognizers/gaitbase_calibrated_domain.json").read_text())
+    config = {**TINY_GAITBASE, "transform": shipped["transform"]}
+    assert shipped["transform"]["morph_prob"] > 0 and shipped["transform"]["edge_noise_prob"] > 0
+    result = train_recognizer_job(config, root, partition, tmp_path / "run", progress=False)
+    logged = [json.loads(line) for line in (tmp_path / "run/log.jsonl").read_text().splitlines()]
+    assert result["steps"] == 2 and all(np.isfinite(r["loss"]) for r in logged if "loss" in r)

@@ -12,7 +12,8 @@ import torch
 
 from gaitdata import GaitSequence, write_pkl_sequence
 from recognizers import CovariateClassifier, GaitBase, GaitSet, GEINet, load_model, load_recognizer
-from recognizers.data import ClipAugment, TripletSampler, sample_clip
+from recognizers.augment import ClipAugment
+from recognizers.data import TripletSampler, sample_clip
 from recognizers.losses import LossAggregator, TripletLoss
 from studio.cli import main as studio_main
 
