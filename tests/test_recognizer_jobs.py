@@ -145,7 +145,13 @@ def test_bad_config_or_partition_is_refused_naming_the_file(walkers, tmp_path):
     one_sided.write_text(json.dumps({"TRAIN_SET": ["001"]}))
     with pytest.raises(GaitDataError, match="one_sided.json"):
         train_recognizer_job(TINY_GAITBASE, root, one_sided, tmp_path / "e")
-    assert not any((tmp_path / name).exists() for name in "abcde")  # refused before any work
+    misspelt = tmp_path / "misspelt.json"
+    misspelt.write_text(json.dumps({**TINY_GAITBASE, "transform": {"morf_prob": 0.3}}))
+    with pytest.raises(ValueError, match="misspelt.json: bad 'transform' section: .*morf_prob"):
+        train_recognizer_job(misspelt, root, partition, tmp_path / "f")
+    with pytest.raises(ValueError, match="transform.blur_prob must be a probability"):
+        train_recognizer_job({**TINY_GAITBASE, "transform": {"blur_prob": 2}}, root, partition, tmp_path / "g")
+    assert not any((tmp_path / name).exists() for name in "abcdefg")  # refused before any work
 
 
 def test_evaluate_recognizer_job_refuses_missing_inputs_before_any_work(tmp_path):

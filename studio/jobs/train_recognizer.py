@@ -24,6 +24,7 @@ from evaluation import covariate_accuracy, get_protocol
 from gaitdata import Partition, read_partition
 from gaitdata.atomic import atomic_write_text
 from recognizers import load_recognizer
+from recognizers.augment import ClipAugment
 from recognizers.data import load_clip_store
 from recognizers.training import (
     RECOGNIZER_TYPES,
@@ -53,6 +54,11 @@ def _training_config(config: str | os.PathLike | dict) -> tuple[dict, str]:
     kind = model.get("type") if isinstance(model, dict) else None
     if kind not in MODEL_TYPES:
         raise ValueError(f"{source}: 'model.type' must be one of {list(MODEL_TYPES)}, got {kind!r}")
+    transform = config.get("transform", {})
+    try:  # a misspelt or out-of-range augmentation is refused now, not after minutes of reading
+        ClipAugment(**{k: tuple(v) if isinstance(v, list) else v for k, v in transform.items()})
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{source}: bad 'transform' section: {err}") from None
     return config, source
 
 
