@@ -101,8 +101,15 @@ class ClipAugment:
     feet_prob: float = 0.0
     feet_cut: tuple[float, float] = (0.02, 0.1)
 
+    @classmethod
+    def from_config(cls, transform: dict) -> ClipAugment:
+        """From a config's `transform` section (JSON lists become the tuples the fields are)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in transform.items()})
+
     def __post_init__(self):
         for name, value in vars(self).items():
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value if isinstance(value, tuple) else (value,))):
+                raise ValueError(f"transform.{name} must be a number (or a pair of numbers), got {value!r}")
             if name.endswith("_prob") and not 0.0 <= value <= 1.0:
                 raise ValueError(f"transform.{name} must be a probability in [0, 1], got {value}")
         if self.morph_px < 1:

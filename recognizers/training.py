@@ -251,7 +251,7 @@ def train_recognizer(
         k=sampler_cfg.get("k", 4),
         frames=sampler_cfg.get("frames", 30),
         sample_type=sampler_cfg.get("sample_type", "contiguous"),
-        augment=ClipAugment(**{k: tuple(v) if isinstance(v, list) else v for k, v in transform_cfg.items()}),
+        augment=ClipAugment.from_config(transform_cfg),
         seed=seed * 1000 + accelerator.process_index,  # each process draws its own batches
     )
     model = build_recognizer(config["model"], class_num=len(batches.classes))

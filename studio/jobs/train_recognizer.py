@@ -56,7 +56,7 @@ def _training_config(config: str | os.PathLike | dict) -> tuple[dict, str]:
         raise ValueError(f"{source}: 'model.type' must be one of {list(MODEL_TYPES)}, got {kind!r}")
     transform = config.get("transform", {})
     try:  # a misspelt or out-of-range augmentation is refused now, not after minutes of reading
-        ClipAugment(**{k: tuple(v) if isinstance(v, list) else v for k, v in transform.items()})
+        ClipAugment.from_config(transform)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{source}: bad 'transform' section: {err}") from None
     return config, source
