@@ -150,6 +150,9 @@ class AutoencoderTrainingConfig:
     warmup: int = 100
     latent_noise: float = 0.1  # decoder sees noisy latents: robust to the denoiser's small errors
     latent_l2: float = 1e-4
+    # fine-tuning from another generator's autoencoder: weight of the squared distance of the
+    # encoder's latents to the init encoder's, so the init denoiser's latent space still holds
+    latent_anchor: float = 1.0
     checkpoint_every: int = 500
     seed: int = 0
 
@@ -199,12 +202,22 @@ def fit_latent_scale(model: SilhouetteAutoencoder, frames: np.ndarray, samples: 
     return float(1.0 / raw.std().clamp(min=1e-6))
 
 
+def check_autoencoder_init(config: AutoencoderTrainingConfig, init: SilhouetteAutoencoder) -> None:
+    """Refuse to fine-tune from an autoencoder of another size than the config's, naming both."""
+    differ = {k: (getattr(config, k), init.config[k]) for k in ("latent_dim", "channels")}
+    differ = {k: v for k, v in differ.items() if v[0] != v[1]}
+    if differ:
+        described = ", ".join(f"{k}: config {a!r} vs init {b!r}" for k, (a, b) in differ.items())
+        raise ValueError(f"the init autoencoder is another architecture than the config's ({described})")
+
+
 def train_autoencoder(
     train_frames: np.ndarray,
     val_frames: np.ndarray,
     out_dir: str | Path,
     config: AutoencoderTrainingConfig | None = None,
     resume: bool = True,
+    init: SilhouetteAutoencoder | None = None,
 ) -> tuple[SilhouetteAutoencoder, dict]:
     """Train the frame autoencoder; writes `out_dir/autoencoder/` and returns (model, metrics).
 
@@ -212,10 +225,21 @@ def train_autoencoder(
         train_frames, val_frames: `uint8 [N, 64, 44]` (val frames from held-out subjects).
         out_dir: run folder (checkpoints, log.jsonl, final model; layout in the module docstring).
         resume: continue from the last checkpoint in `out_dir/checkpoints/autoencoder/` when present.
+        init: fine-tune this trained autoencoder (its size must be the config's) instead of
+            training one from scratch. Its latent scale is kept, not re-fitted, and the encoder is
+            tied to the init's by `config.latent_anchor`: a denoiser trained on the init's latents
+            stays valid. The metrics then hold the init's held-out IoU beside the fine-tuned one.
     """
     config = config or AutoencoderTrainingConfig()
+    if init is not None:
+        check_autoencoder_init(config, init)
     out_dir, accelerator = _start_run(config, out_dir)
     model = SilhouetteAutoencoder(latent_dim=config.latent_dim, channels=config.channels)
+    if init is not None:
+        model.register_to_config(scaling_factor=init.config.scaling_factor)
+        model.load_state_dict(init.state_dict())
+        anchor = SilhouetteAutoencoder.from_config(init.config).eval().requires_grad_(False)
+        anchor.load_state_dict(init.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
     loop = _training_loop(accelerator, model, optimizer, "autoencoder", config, out_dir, resume)
 
@@ -223,13 +247,22 @@ def train_autoencoder(
         with accelerator.autocast():
             z = model.encode(x)
             logits = model.decode_logits(z + config.latent_noise * torch.randn_like(z))
-        return reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
+        loss = reconstruction_loss(logits.float(), x) + config.latent_l2 * z.float().pow(2).mean()
+        if init is None:
+            return loss
+        with torch.no_grad(), accelerator.autocast():
+            z_init = anchor.encode(x)
+        drift = (z.float() - z_init.float()).pow(2).mean()
+        return loss + config.latent_anchor * drift, {"latent_drift": drift.item()}
 
     seconds = loop.run(_loader(FrameDataset(train_frames), config, loop.step), compute_loss)
     model.eval()
-    model.register_to_config(scaling_factor=1.0)
-    model.register_to_config(scaling_factor=fit_latent_scale(model, train_frames))
+    if init is None:
+        model.register_to_config(scaling_factor=1.0)
+        model.register_to_config(scaling_factor=fit_latent_scale(model, train_frames))
     metrics = reconstruction_iou(model, val_frames)
+    if init is not None:
+        metrics["init"] = {k: v for k, v in reconstruction_iou(init, val_frames).items() if k != "frames"}
     metrics["train_seconds"] = seconds
     metrics["config"] = asdict(config)
     model.save_pretrained(out_dir / "autoencoder")

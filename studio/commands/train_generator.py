@@ -14,11 +14,14 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, help="run folder; the pipeline lands in OUT/pipeline")
     parser.add_argument(
         "--init",
-        help="fine-tune: start the denoiser from this generator (a bundled name such as 'walkers', a pipeline "
-        "or run folder) and reuse its autoencoder; the config's denoiser architecture must match it",
+        help="adapt a trained generator (a bundled name such as 'walkers', a pipeline or run folder) to DATA: "
+        "its autoencoder is fine-tuned (kept as it is with --ae-steps 0, or when the config reuses one) and "
+        "its denoiser fine-tuned; the config's architecture must match it (configs/generators/adapt.json does)",
     )
     parser.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
-    parser.add_argument("--ae-steps", type=int, help="override the autoencoder's training steps")
+    parser.add_argument(
+        "--ae-steps", type=int, help="override the autoencoder's training steps (0 with --init: reuse it unchanged)"
+    )
     parser.add_argument("--steps", type=int, help="override the denoiser's training steps")
     parser.add_argument("--threads", type=int, help="torch CPU threads (1 per job when two jobs share 2 cores)")
     parser.add_argument(
@@ -38,9 +41,16 @@ def run(args) -> int:
 
         torch.set_num_threads(args.threads)
     recipe = GeneratorRecipe.from_json(args.config)
+    if args.ae_steps is not None and args.ae_steps < 0 or args.steps is not None and args.steps < 1:
+        raise ValueError(f"--ae-steps must be ≥ 0 and --steps ≥ 1, got {args.ae_steps} and {args.steps}")
+    if args.ae_steps == 0 and not (args.init or recipe.autoencoder_from):
+        raise ValueError("--ae-steps 0 keeps an autoencoder unchanged: it needs --init (or a config that reuses one)")
     if args.init:
-        recipe.autoencoder_from = recipe.autoencoder_from or args.init
         recipe.denoiser_from = args.init
+        if recipe.autoencoder_from is None and args.ae_steps != 0:
+            recipe.autoencoder_init = args.init
+        elif recipe.autoencoder_from is None:
+            recipe.autoencoder_from = args.init
     if args.ae_steps:
         recipe.autoencoder.steps = args.ae_steps
     if args.steps:

@@ -20,7 +20,7 @@ import torch
 from diffusers import DPMSolverMultistepScheduler
 from tqdm.auto import tqdm
 
-from gaitdata import iter_opengait, read_partition
+from gaitdata import ReadReport, iter_opengait, read_partition
 from gaitdata.atomic import atomic_open, atomic_write_text
 from gaitdata.model_folders import resolve_model_folder
 from gaitdata.sequence import crop_to_model_input
@@ -53,6 +53,7 @@ class GeneratorRecipe:
     references_per_subject: int = 12  # clips per subject embedded as identity references
     latent_frames_per_clip: int = 40  # central frames of each clip encoded for the denoiser (windows are 30)
     autoencoder_from: str | None = None  # reuse this generator's autoencoder (folder or bundled name): no stage 1
+    autoencoder_init: str | None = None  # fine-tune this generator's autoencoder on the data (adapting to it)
     denoiser_from: str | None = None  # start the denoiser from this generator's (folder or bundled name): fine-tuning
 
     @classmethod
@@ -71,9 +72,10 @@ class _Clips:
     conditions: list = field(default_factory=list)
 
 
-def _load_clips(root: Path, subjects: list[str] | None, tag: str) -> _Clips:
+def _load_clips(root: Path, subjects: list[str] | None, tag: str, report: ReadReport | None = None) -> _Clips:
+    """Every readable clip of `subjects` of `root` (unreadable ones are skipped, counted in `report`)."""
     clips = _Clips()
-    for seq in tqdm(iter_opengait(root, subjects=subjects), desc=f"reading {root.name}", unit="seq"):
+    for seq in tqdm(iter_opengait(root, report, subjects=subjects), desc=f"reading {root.name}", unit="seq"):
         clips.frames.append(crop_to_model_input(seq.frames))
         clips.subjects.append(f"{tag}/{seq.subject}")
         clips.conditions.append(ClipConditions.from_sequence(seq))
@@ -191,6 +193,25 @@ def _init_denoiser(recipe: GeneratorRecipe):
     return init
 
 
+def _init_autoencoder(recipe: GeneratorRecipe):
+    """The autoencoder `recipe.autoencoder_init` names (None without one), checked against the
+    recipe's size before the data is read."""
+    if recipe.autoencoder_init is None:
+        return None
+    if recipe.autoencoder_from is not None:
+        raise ValueError(
+            f"autoencoder_from ({recipe.autoencoder_from!r}: reuse) and autoencoder_init "
+            f"({recipe.autoencoder_init!r}: fine-tune) exclude each other; set one"
+        )
+    from generators.autoencoder import SilhouetteAutoencoder
+    from generators.training import check_autoencoder_init
+
+    folder = _generator_folder(recipe.autoencoder_init, "autoencoder", "autoencoder_init")
+    init = SilhouetteAutoencoder.from_pretrained(folder / "autoencoder", torch_dtype=torch.float32)
+    check_autoencoder_init(recipe.autoencoder, init)
+    return init
+
+
 def _reuse_autoencoder(name_or_path: str, out_dir: Path, val_frames: np.ndarray) -> None:
     """Copy another generator's autoencoder into this run as stage 1, measured on this run's held-out frames."""
     from generators.autoencoder import SilhouetteAutoencoder
@@ -231,17 +252,24 @@ def train_generator(
 
     recipe = recipe or GeneratorRecipe()
     data, out_dir = Path(data), Path(out_dir)
-    init = _init_denoiser(recipe)  # a wrong --init fails now, not after minutes of reading and encoding
+    # a wrong --init fails now, not after minutes of reading and encoding
+    init = _init_denoiser(recipe)
+    autoencoder_init = _init_autoencoder(recipe)
     out_dir.mkdir(parents=True, exist_ok=True)
     part = read_partition(partition or data / "partition.json")
     started = time.time()
-    clips = _load_clips(data, part.train, "data")
+    reports = {str(data): ReadReport()}
+    clips = _load_clips(data, part.train, "data", reports[str(data)])
     for k, extra in enumerate(extra_data):
-        more = _load_clips(Path(extra), None, f"extra{k}")
+        reports[str(extra)] = ReadReport()
+        more = _load_clips(Path(extra), None, f"extra{k}", reports[str(extra)])
         clips.frames += more.frames
         clips.subjects += more.subjects
         clips.conditions += more.conditions
     logger.info("%d training clips of %d subjects", len(clips.frames), len(set(clips.subjects)))
+    for root, report in reports.items():
+        if report.skipped:
+            logger.warning("%s: %s (kept in summary.json)", root, report.summary())
 
     # 1. the frame autoencoder (reused when a previous run finished it)
     rng = np.random.default_rng(recipe.autoencoder.seed)
@@ -263,8 +291,11 @@ def train_generator(
             out_dir,
             recipe.autoencoder,
             resume=resume,
+            init=autoencoder_init,
         )
     logger.info("autoencoder: held-out foreground IoU %.4f", ae_metrics["mean_iou"])
+    if "init" in ae_metrics:
+        logger.info("  (%s before fine-tuning: %.4f)", recipe.autoencoder_init, ae_metrics["init"]["mean_iou"])
     if stop_after == "autoencoder":
         return {"autoencoder": {k: v for k, v in ae_metrics.items() if k != "config"}}
 
@@ -315,6 +346,7 @@ def train_generator(
         "data": str(data),
         "extra_data": [str(e) for e in extra_data],
         "training_clips": len(clips.frames),
+        "read": {root: report.to_dict() for root, report in reports.items()},
         "training_subjects": len(set(clips.subjects)),
         "conditioner": recipe.conditioner,
         "autoencoder": {k: v for k, v in ae_metrics.items() if k != "config"},
