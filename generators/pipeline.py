@@ -83,6 +83,7 @@ class GaitGenerationPipeline:
         self.autoencoder = autoencoder.eval().to(memory_format=torch.channels_last)
         self.denoiser = denoiser.eval()
         self.scheduler = scheduler
+        self.name_or_path = None  # the folder it was loaded from (jobs record a non-bundled one)
         self.conditioner = conditioner
         self.identity_bank = identity_bank
 
@@ -100,7 +101,9 @@ class GaitGenerationPipeline:
             GaitDataError: the folder or one of its parts is missing or corrupt.
         """
         autoencoder, denoiser, sched, bank = load_pipeline_folder(folder, scheduler)
-        return cls(autoencoder, denoiser, sched, conditioner, bank)
+        pipeline = cls(autoencoder, denoiser, sched, conditioner, bank)
+        pipeline.name_or_path = str(folder)
+        return pipeline
 
     # ---- conditions ----------------------------------------------------------------------
     def encode_identity(self, identity) -> torch.Tensor | None:

@@ -278,7 +278,7 @@ def test_bad_requests_say_what_is_wrong_and_write_nothing(editor, walkers, tmp_p
 
 
 def test_cli_edits_one_clip_and_anonymizes_with_a_summary(editor, walkers, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(batch, "load_editor", lambda with_judge=True: editor)
+    monkeypatch.setattr(batch, "load_editor", lambda with_judge=True, generator=None: editor)
     clip = walkers / "003" / "nm-01" / "000" / "000.pkl"
     out = tmp_path / "one"
     assert main(["edit", str(clip), "--out", str(out), "--clothing", "coat", "--steps", "2", "--no-progress"]) == 0
@@ -315,7 +315,7 @@ def test_an_empty_clip_is_skipped_and_counted_not_fatal(editor, walkers, tmp_pat
 def test_cli_faithful_edits_take_the_measured_setting_of_their_change(editor, walkers, tmp_path, monkeypatch):
     from generators import settings
 
-    monkeypatch.setattr(batch, "load_editor", lambda with_judge=True: editor)
+    monkeypatch.setattr(batch, "load_editor", lambda with_judge=True, generator=None: editor)
     measured = settings.EditSettings(
         strength=0.8, steps=STEPS, guidance=5.0, conditioner_guidance=0.2, covariate_shift=1
     )
@@ -332,3 +332,26 @@ def test_cli_faithful_edits_take_the_measured_setting_of_their_change(editor, wa
     steered, _ = load_opengait(out)
     unsteered, _ = load_opengait(tmp_path / "plain")
     assert not np.array_equal(steered[0].frames, unsteered[0].frames)  # the steering reached the edit
+
+
+def test_a_job_names_the_generator_it_used_and_is_not_resumed_with_another(editor, walkers, tmp_path, capsys):
+    """`--generator` (e.g. one adapted to the user's data by `train-generator --init walkers`) is
+    the generator that edits; the manifest names it, and a job folder started with one generator
+    is refused to another instead of mixing their clips."""
+    from generators import resolve_generator
+
+    adapted = tmp_path / "adapted"
+    editor.pipeline.save_pretrained(adapted)  # another folder, as `train-generator` writes one
+    clip = walkers / "003" / "nm-01" / "000" / "000.pkl"
+    out = tmp_path / "edited"
+    args = ["edit", str(clip), "--out", str(out), "--clothing", "coat", "--steps", "2", "--no-judge", "--no-progress"]
+    assert main([*args, "--generator", str(adapted)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["settings"]["generator"] == str(adapted.resolve())
+    assert main(args) == 2, "the bundled generator does not resume another generator's job"
+    assert "generator" in capsys.readouterr().err
+    bundled = tmp_path / "bundled"
+    assert main(["edit", str(clip), "--out", str(bundled), "--clothing", "coat", "--steps", "2", "--no-judge",
+                 "--no-progress", "--generator", str(resolve_generator())]) == 0  # fmt: skip
+    assert "generator" not in json.loads((bundled / "manifest.json").read_text())["settings"]
+    assert main([*args[:2], "--out", str(tmp_path / "none"), *args[4:], "--generator", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err

@@ -13,6 +13,14 @@ def comma_list(text: str) -> list[str]:
     return [item for item in text.replace(",", " ").split() if item]
 
 
+def add_generator_argument(parser) -> None:
+    parser.add_argument(
+        "--generator",
+        help="generator: a pipeline folder (e.g. one `studio train-generator --init walkers` adapted to your "
+        "data) or a bundled name (default: the bundled one)",
+    )
+
+
 def add_sampler_arguments(parser, settings: EditSettings, strength_help: str, strength: float | None = None) -> None:
     """`--strength --steps --guidance --method --seed`, defaulting to `settings` (`generators.settings`)."""
     strength = settings.strength if strength is None else strength

@@ -13,6 +13,7 @@ HELP = "replace the identity in one clip or a whole OpenGait dataset (motion, vi
 def add_arguments(parser):
     parser.add_argument("input", metavar="INPUT", help="a clip (.pkl, .npz, sequence or PNG folder) or a dataset root")
     parser.add_argument("--out", required=True, help="new dataset folder (OpenGait layout + manifest); never the input")
+    options.add_generator_argument(parser)
     options.add_sampler_arguments(parser, ANONYMIZE, "share of the schedule regenerated")
     parser.add_argument(
         "--max-attempts",
@@ -27,7 +28,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from studio.jobs.edit_dataset import anonymize_dataset, load_editor
 
-    editor = load_editor(with_judge=True)
+    editor = load_editor(with_judge=True, generator=args.generator)
     manifest = anonymize_dataset(
         editor,
         args.input,

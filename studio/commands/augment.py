@@ -20,6 +20,7 @@ def add_arguments(parser):
     parser.add_argument("--views", type=options.comma_list, help="source views to edit, e.g. 000,090 (default: all)")
     parser.add_argument("--sources", type=options.comma_list, default=["nm"], help="source conditions or types (nm)")
     parser.add_argument("--include-real", action="store_true", help="also write the real training clips")
+    options.add_generator_argument(parser)
     options.add_sampler_arguments(parser, EDIT, "0 keeps the source, 1 regenerates fully", strength=0.8)
     options.add_batch_arguments(parser)
 
@@ -27,7 +28,7 @@ def add_arguments(parser):
 def run(args) -> int:
     from studio.jobs.edit_dataset import augment_dataset, load_editor
 
-    editor = load_editor(with_judge=not args.no_judge)
+    editor = load_editor(with_judge=not args.no_judge, generator=args.generator)
     manifest = augment_dataset(
         editor,
         args.data,

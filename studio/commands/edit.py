@@ -16,6 +16,7 @@ def add_arguments(parser):
     parser.add_argument("--view", help="new view in degrees, e.g. 090 (default: keep each clip's)")
     parser.add_argument("--clothing", help="new clothing: normal or coat (default: keep)")
     parser.add_argument("--carrying", help="new carrying: none or bag (default: keep)")
+    options.add_generator_argument(parser)
     options.add_sampler_arguments(parser, EDIT, "0 keeps the source, 1 regenerates fully")
     parser.add_argument(
         "--steering",
@@ -43,7 +44,7 @@ def run(args) -> int:
         chosen = faithful_edit(args.view, args.clothing, args.carrying)
         fields = ("strength", "steps", "guidance", "method", "conditioner_guidance", "covariate_shift")
         sampler.update({name: getattr(chosen, name) for name in fields})
-    editor = load_editor(with_judge=not args.no_judge)
+    editor = load_editor(with_judge=not args.no_judge, generator=args.generator)
     manifest = edit_dataset(
         editor,
         args.input,

@@ -42,7 +42,7 @@ def add_arguments(parser):
         help="steer each clip toward its person along the conditioner's gradient (never the judge's);"
         " 0 = off (default), 0.2 recommended; ~5x the cost (bf16 with AMX), ~13x without",
     )
-    parser.add_argument("--generator", help="generator folder (default: the bundled one)")
+    options.add_generator_argument(parser)
     parser.add_argument("--no-check", action="store_true", help="skip the judge's novelty check")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -205,6 +205,22 @@ def _finish(
     return {**manifest, "shard": share.to_dict(main=job.shard.is_main)}
 
 
+def _generator_setting(editor) -> str | None:
+    """The generator folder a job's manifest names: None for the bundled one (or an editor built
+    in memory), so that one job folder is never resumed with another generator."""
+    import generators
+
+    folder = getattr(editor.pipeline, "name_or_path", None)
+    if folder is None:
+        return None
+    try:
+        if Path(folder).resolve() == generators.resolve_generator(generators.BUNDLED_GENERATOR).resolve():
+            return None
+    except FileNotFoundError:  # no bundled generator installed
+        pass
+    return str(Path(folder).resolve())
+
+
 @dataclass
 class ClipJob:
     """A running edit, anonymize or augment job: its output folder, the scorer of its results
@@ -223,6 +239,9 @@ class ClipJob:
             ValueError: `out_root` holds another job.
         """
         started = time.perf_counter()
+        generator = _generator_setting(editor)
+        if generator is not None:  # only when not the bundled one: older job folders resume as before
+            settings = {**settings, "generator": generator}
         folder = JobFolder(Path(out_root), kind, settings, shard or current_shard(), layout=LAYOUT)
         from evaluation.clip_scores import ClipScorer
 
